@@ -1,0 +1,273 @@
+package dev.sparkmoe.core.oracle;
+
+import com.fasterxml.jackson.core.json.JsonReadFeature;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.json.JsonMapper;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.Paths;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
+
+/**
+ * Hugging Face {@code transformers} as the independent oracle of the parity tests: runs {@code
+ * spark-moe/core/src/test/python/hf_reference.py} (MixtralForCausalLM, fp32, eager attention) on a
+ * checkpoint directory through the repository's Python environment.
+ *
+ * <p>A missing environment is a test failure, not a skip: the Maven build creates it with {@code
+ * ensure-venv.sh} before the tests run. Every failure of the script is an {@link AssertionError}
+ * whose message carries the tail of the script's output.
+ *
+ * <p>Thread-safe: each call runs its own process with its own temporary files.
+ */
+public final class HuggingFaceOracle {
+  static final String SCRIPT = "spark-moe/core/src/test/python/hf_reference.py";
+  static final Duration TIMEOUT = Duration.ofMinutes(10);
+  private static final int OUTPUT_TAIL_CHARS = 4000;
+  // Python's json writes NaN and Infinity as bare words; read them so a NaN reaches the assertion.
+  private static final ObjectMapper JSON =
+      JsonMapper.builder().enable(JsonReadFeature.ALLOW_NON_NUMERIC_NUMBERS).build();
+
+  private final Path python;
+  private final Path script;
+
+  private HuggingFaceOracle(Path python, Path script) {
+    this.python = python;
+    this.script = script;
+  }
+
+  /**
+   * Finds the interpreter: system property {@code moe.python} if set, else {@code
+   * ${moe.root}/.venv/bin/python}, where {@code moe.root} (set by surefire) defaults to the nearest
+   * ancestor of the working directory that holds {@code .ci} or the oracle script.
+   *
+   * @throws AssertionError if the interpreter or the script is not there
+   */
+  public static HuggingFaceOracle locate() {
+    Path root = repositoryRoot();
+    String configured = System.getProperty("moe.python", "");
+    Path python = configured.isBlank() ? root.resolve(".venv/bin/python") : Paths.get(configured);
+    if (!Files.isExecutable(python)) {
+      throw new AssertionError(
+          "Python oracle not found at "
+              + python
+              + ": run spark-moe/core/src/test/python/ensure-venv.sh .venv from the repository root"
+              + " (the Maven build does it in process-test-resources)");
+    }
+    Path script = root.resolve(SCRIPT);
+    if (!Files.isRegularFile(script)) {
+      throw new AssertionError(
+          "Cannot find the Hugging Face oracle script: " + script + " is not a file");
+    }
+    return new HuggingFaceOracle(python, script);
+  }
+
+  private static Path repositoryRoot() {
+    String root = System.getProperty("moe.root", "");
+    if (!root.isBlank()) {
+      return Paths.get(root).toAbsolutePath();
+    }
+    Path start = Paths.get("").toAbsolutePath();
+    for (Path dir = start; dir != null; dir = dir.getParent()) {
+      if (Files.isDirectory(dir.resolve(".ci")) || Files.isRegularFile(dir.resolve(SCRIPT))) {
+        return dir;
+      }
+    }
+    throw new AssertionError(
+        "Cannot find the repository root: no ancestor of "
+            + start
+            + " holds .ci or "
+            + SCRIPT
+            + " (set -Dmoe.root=<repository root>)");
+  }
+
+  /** The interpreter this oracle runs. */
+  public Path python() {
+    return python;
+  }
+
+  /**
+   * Runs each row alone through the checkpoint in {@code modelDir}; {@link OracleRow#hidden()} is
+   * {@code null}.
+   */
+  public List<OracleRow> run(Path modelDir, List<int[]> rows) {
+    return execute(modelDir, rows, List.of());
+  }
+
+  /** As {@link #run}, and also returns the final-normalized hidden state of every position. */
+  public List<OracleRow> runWithHidden(Path modelDir, List<int[]> rows) {
+    return execute(modelDir, rows, List.of("--hidden"));
+  }
+
+  /**
+   * Runs a Python program with the oracle's interpreter, for test fixtures (for example to write a
+   * checkpoint with {@code safetensors.numpy}).
+   *
+   * @throws AssertionError if it exits non-zero or runs past the timeout
+   */
+  public void runPython(String source, String... args) {
+    Path work = createTempDirectory();
+    try {
+      Path program = work.resolve("snippet.py");
+      Files.writeString(program, source, StandardCharsets.UTF_8);
+      List<String> command = new ArrayList<>(List.of(python.toString(), program.toString()));
+      command.addAll(List.of(args));
+      runProcess(command, work.resolve("output.txt"), "a Python snippet");
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } finally {
+      deleteRecursively(work);
+    }
+  }
+
+  private List<OracleRow> execute(Path modelDir, List<int[]> rows, List<String> flags) {
+    checkArguments(modelDir, rows);
+    Path work = createTempDirectory();
+    try {
+      Path rowsFile = work.resolve("rows.json");
+      Path outFile = work.resolve("out.json");
+      JSON.writeValue(rowsFile.toFile(), Map.of("rows", rows));
+      List<String> command =
+          new ArrayList<>(
+              List.of(
+                  python.toString(),
+                  script.toString(),
+                  "--model",
+                  modelDir.toAbsolutePath().toString(),
+                  "--rows",
+                  rowsFile.toString(),
+                  "--out",
+                  outFile.toString()));
+      command.addAll(flags);
+      runProcess(command, work.resolve("output.txt"), "Hugging Face oracle on " + modelDir);
+      return parse(JSON.readTree(outFile.toFile()), rows.size());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } finally {
+      deleteRecursively(work);
+    }
+  }
+
+  private static void checkArguments(Path modelDir, List<int[]> rows) {
+    if (!Files.isRegularFile(modelDir.resolve("config.json"))) {
+      throw new IllegalArgumentException(
+          "Invalid model directory: " + modelDir + " (expected: a directory with config.json)");
+    }
+    if (rows.isEmpty()) {
+      throw new IllegalArgumentException("Invalid rows: none (expected: at least one row)");
+    }
+    for (int r = 0; r < rows.size(); r++) {
+      if (rows.get(r).length == 0) {
+        throw new IllegalArgumentException(
+            "Invalid row " + r + ": no tokens (expected: at least one)");
+      }
+    }
+  }
+
+  private void runProcess(List<String> command, Path output, String what) throws IOException {
+    ProcessBuilder builder =
+        new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(output.toFile());
+    Map<String, String> env = builder.environment();
+    env.put("OPENBLAS_NUM_THREADS", "2");
+    env.put("OMP_NUM_THREADS", "2");
+    env.put("MKL_NUM_THREADS", "2");
+    env.put("HF_HUB_OFFLINE", "1");
+    env.put("TRANSFORMERS_OFFLINE", "1");
+    Process process = builder.start();
+    try {
+      if (!process.waitFor(TIMEOUT.toMillis(), TimeUnit.MILLISECONDS)) {
+        process.destroyForcibly();
+        throw new AssertionError(
+            "Cannot run " + what + ": no result after " + TIMEOUT + tail(output));
+      }
+    } catch (InterruptedException e) {
+      process.destroyForcibly();
+      Thread.currentThread().interrupt();
+      throw new AssertionError("Cannot run " + what + ": interrupted", e);
+    }
+    if (process.exitValue() != 0) {
+      throw new AssertionError(
+          "Cannot run "
+              + what
+              + ": "
+              + python
+              + " exited with "
+              + process.exitValue()
+              + tail(output));
+    }
+  }
+
+  private static String tail(Path output) throws IOException {
+    String text = Files.readString(output, StandardCharsets.UTF_8).strip();
+    String tail =
+        text.length() <= OUTPUT_TAIL_CHARS
+            ? text
+            : "..." + text.substring(text.length() - OUTPUT_TAIL_CHARS);
+    return "; output:\n" + tail;
+  }
+
+  private static List<OracleRow> parse(JsonNode out, int expectedRows) {
+    JsonNode rows = out.path("rows");
+    if (rows.size() != expectedRows) {
+      throw new AssertionError(
+          "Invalid oracle output: " + rows.size() + " rows (expected: " + expectedRows + ")");
+    }
+    List<OracleRow> result = new ArrayList<>(expectedRows);
+    for (JsonNode row : rows) {
+      JsonNode hidden = row.get("hidden");
+      result.add(
+          new OracleRow(
+              row.path("num_tokens").asInt(),
+              floats(row.path("embedding")),
+              row.path("next_token").asInt(),
+              row.path("logprob").asDouble(),
+              row.path("score").asDouble(),
+              hidden == null ? null : matrix(hidden)));
+    }
+    return List.copyOf(result);
+  }
+
+  private static float[][] matrix(JsonNode rows) {
+    float[][] matrix = new float[rows.size()][];
+    for (int i = 0; i < matrix.length; i++) {
+      matrix[i] = floats(rows.get(i));
+    }
+    return matrix;
+  }
+
+  private static float[] floats(JsonNode values) {
+    float[] array = new float[values.size()];
+    for (int i = 0; i < array.length; i++) {
+      array[i] = values.get(i).floatValue();
+    }
+    return array;
+  }
+
+  private static Path createTempDirectory() {
+    try {
+      return Files.createTempDirectory("hf-oracle-");
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  /** Best effort: a failure to clean up a temporary directory must not hide the test's result. */
+  private static void deleteRecursively(Path dir) {
+    try (Stream<Path> paths = Files.walk(dir)) {
+      for (Path path : paths.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(path);
+      }
+    } catch (IOException | UncheckedIOException e) {
+      // Left in the temporary directory; the operating system reclaims it.
+    }
+  }
+}
