@@ -1,0 +1,22 @@
+package dev.sparkmoe.core.backend;
+
+import java.util.Optional;
+
+/**
+ * Service-provider interface: a jar that adds a backend lists its provider in {@code
+ * META-INF/services/dev.sparkmoe.core.backend.ExpertBackendProvider}. The CPU provider is always
+ * present.
+ */
+public interface ExpertBackendProvider {
+  /** The backend's name, as {@code spark.moe.backend} spells it. */
+  String name();
+
+  /** Higher wins when the backend is {@code auto}; the CPU backend is 0. */
+  int priority();
+
+  /** Why this backend cannot run here (missing driver, no device), or empty when it can. */
+  Optional<String> unavailableReason();
+
+  /** Creates a backend; call only when {@link #unavailableReason()} is empty. */
+  ExpertBackend create();
+}

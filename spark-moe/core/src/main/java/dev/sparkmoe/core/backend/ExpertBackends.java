@@ -1,0 +1,89 @@
+package dev.sparkmoe.core.backend;
+
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Optional;
+import java.util.ServiceLoader;
+import java.util.stream.Collectors;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** Finds backends through {@link ServiceLoader} and creates the one a name asks for. */
+public final class ExpertBackends {
+  private static final Logger LOG = LoggerFactory.getLogger(ExpertBackends.class);
+
+  /** The name that picks the highest-priority available backend. */
+  public static final String AUTO = "auto";
+
+  private ExpertBackends() {}
+
+  /** All registered providers, highest priority first. */
+  public static List<ExpertBackendProvider> providers() {
+    List<ExpertBackendProvider> providers = new ArrayList<>();
+    ServiceLoader.load(ExpertBackendProvider.class, ExpertBackends.class.getClassLoader())
+        .forEach(providers::add);
+    providers.sort(Comparator.comparingInt(ExpertBackendProvider::priority).reversed());
+    return providers;
+  }
+
+  /**
+   * Creates the backend named {@code name} ({@code cpu}, {@code cuda}, …, or {@code auto}).
+   *
+   * @throws IllegalArgumentException for an unknown name, or a known backend that cannot run here
+   *     (the message says why and how to fix it)
+   */
+  public static ExpertBackend create(String name) {
+    List<ExpertBackendProvider> providers = providers();
+    return AUTO.equals(name) ? createAuto(providers) : usable(name, providers).create();
+  }
+
+  /**
+   * Checks, without creating anything, that {@code name} would give a backend here: on the driver,
+   * before any task starts.
+   *
+   * @throws IllegalArgumentException as {@link #create} would
+   */
+  public static void check(String name) {
+    if (!AUTO.equals(name)) {
+      usable(name, providers());
+    }
+  }
+
+  private static ExpertBackendProvider usable(String name, List<ExpertBackendProvider> providers) {
+    ExpertBackendProvider provider =
+        providers.stream()
+            .filter(p -> p.name().equals(name))
+            .findFirst()
+            .orElseThrow(
+                () ->
+                    new IllegalArgumentException(
+                        String.format(
+                            "Invalid backend: %s (expected: one of %s)", name, names(providers))));
+    Optional<String> reason = provider.unavailableReason();
+    if (reason.isPresent()) {
+      throw new IllegalArgumentException(
+          String.format("Cannot use backend %s: %s", name, reason.get()));
+    }
+    return provider;
+  }
+
+  private static ExpertBackend createAuto(List<ExpertBackendProvider> providers) {
+    for (ExpertBackendProvider provider : providers) {
+      Optional<String> reason = provider.unavailableReason();
+      if (reason.isEmpty()) {
+        LOG.info("Backend auto: chose {}", provider.name());
+        return provider.create();
+      }
+      LOG.info("Backend auto: skipped {}: {}", provider.name(), reason.get());
+    }
+    throw new IllegalStateException("Cannot choose a backend: no provider is available");
+  }
+
+  private static String names(List<ExpertBackendProvider> providers) {
+    List<String> names =
+        providers.stream().map(ExpertBackendProvider::name).collect(Collectors.toList());
+    names.add(AUTO);
+    return String.join(", ", names);
+  }
+}

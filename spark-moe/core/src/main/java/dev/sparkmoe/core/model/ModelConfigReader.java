@@ -1,0 +1,107 @@
+package dev.sparkmoe.core.model;
+
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.sparkmoe.core.InvalidModelException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+
+/**
+ * Reads a Hugging Face {@code config.json} into a {@link ModelConfig}, applying the defaults that
+ * {@code transformers} applies for the architecture. Stateless and thread-safe.
+ */
+public final class ModelConfigReader {
+  /** Configs are a few kilobytes; anything this large is not a config. */
+  static final long MAX_CONFIG_BYTES = 1L << 20;
+
+  private static final ObjectMapper MAPPER = new ObjectMapper();
+
+  private ModelConfigReader() {}
+
+  /** Reads {@code modelDir/config.json}. */
+  public static ModelConfig read(Path modelDir) {
+    if (!Files.isDirectory(modelDir)) {
+      throw new InvalidModelException(
+          String.format(
+              "Cannot load model %s: not a directory (expected: a folder with config.json and"
+                  + " model.safetensors)",
+              modelDir));
+    }
+    Path file = modelDir.resolve("config.json");
+    return parse(readTree(file), file);
+  }
+
+  static JsonNode readTree(Path file) {
+    if (!Files.isRegularFile(file)) {
+      throw new InvalidModelException(
+          String.format("Cannot load model %s: config.json is missing", file.getParent()));
+    }
+    try {
+      long size = Files.size(file);
+      if (size > MAX_CONFIG_BYTES) {
+        throw new InvalidModelException(
+            String.format(
+                "Cannot read %s: %d bytes is over the %d-byte limit for a config",
+                file, size, MAX_CONFIG_BYTES));
+      }
+      JsonNode root = MAPPER.readTree(Files.readAllBytes(file));
+      if (root == null || !root.isObject()) {
+        throw new InvalidModelException(String.format("Cannot read %s: not a JSON object", file));
+      }
+      return root;
+    } catch (com.fasterxml.jackson.core.JacksonException e) {
+      throw new InvalidModelException(
+          String.format("Cannot read %s: not valid JSON (%s)", file, e.getOriginalMessage()), e);
+    } catch (IOException e) {
+      throw new UncheckedIOException("Cannot read " + file, e);
+    }
+  }
+
+  static ModelConfig parse(JsonNode root, Path file) {
+    ConfigFields fields = new ConfigFields(root, file);
+    Architecture architecture = Architecture.fromClassName(architectureName(root, file), file);
+    int hidden = fields.requiredInt("hidden_size");
+    int heads = fields.requiredInt("num_attention_heads");
+    int kvHeads = fields.optionalInt("num_key_value_heads", heads);
+    int headDim = fields.optionalInt("head_dim", hidden / heads);
+    int experts = fields.requiredInt("num_local_experts");
+    int topK = fields.requiredInt("num_experts_per_tok");
+    fields.check(
+        heads % kvHeads == 0,
+        "num_attention_heads",
+        heads,
+        "a multiple of num_key_value_heads " + kvHeads);
+    fields.check(
+        topK <= experts, "num_experts_per_tok", topK, "at most num_local_experts " + experts);
+    fields.rejectRopeScaling();
+    return new ModelConfig(
+        architecture,
+        hidden,
+        fields.requiredInt("intermediate_size"),
+        fields.requiredInt("num_hidden_layers"),
+        heads,
+        kvHeads,
+        headDim,
+        experts,
+        topK,
+        fields.requiredInt("vocab_size"),
+        (float) fields.optionalDouble("rms_norm_eps", 1e-5),
+        fields.ropeTheta(1e6),
+        fields.optionalBoolean("tie_word_embeddings", false),
+        fields.optionalInt("max_position_embeddings", 4096 * 32),
+        /* null means full attention */ fields.optionalInt("sliding_window", 0));
+  }
+
+  private static String architectureName(JsonNode root, Path file) {
+    JsonNode architectures = root.get("architectures");
+    if (architectures == null || !architectures.isArray() || architectures.size() != 1) {
+      throw new InvalidModelException(
+          String.format(
+              "Cannot read %s: key architectures must list exactly one class (expected: one of %s)",
+              file, Architecture.supported()));
+    }
+    return architectures.get(0).asText();
+  }
+}
