@@ -119,7 +119,9 @@ public final class ModelGenerator {
             long index = start + i;
             long expert = index / h;
             float gain = 1f + 0.5f * CounterRandom.symmetric(perExpert, 2 * expert);
-            float bias = 1f * CounterRandom.symmetric(perExpert, 2 * expert + 1);
+            float bias =
+                CounterRandom.symmetric(perExpert, 2 * expert + 1)
+                    + (expert == 0 ? spec.routerSkew() : 0f);
             dst[i] =
                 scale
                     * (gain * CounterRandom.symmetric(stream, index)

@@ -10,6 +10,8 @@ import java.util.stream.Collectors;
  *
  * @param attention whether layers have attention (false: every layer is a pure MoE layer)
  * @param tieEmbeddings whether the LM head reuses the embedding matrix
+ * @param routerSkew extra router bias towards expert 0 of every layer (0: the natural unevenness
+ *     only; a few units make expert 0 take most tokens, to test skew)
  */
 public record ModelSpec(
     int layers,
@@ -24,19 +26,20 @@ public record ModelSpec(
     DType dtype,
     boolean attention,
     boolean tieEmbeddings,
+    float routerSkew,
     long seed) {
 
   /** Named starting points. */
   public enum Preset {
     /** For tests: every dimension small, f32. */
-    TINY("tiny", new ModelSpec(2, 8, 2, 64, 96, 512, 4, 2, 2048, DType.F32, true, false, 42)),
+    TINY("tiny", new ModelSpec(2, 8, 2, 64, 96, 512, 4, 2, 2048, DType.F32, true, false, 0f, 42)),
     /**
      * The reference experiment's shape at a size one CPU can run: 4 layers × 16 experts, top-2,
      * FP16.
      */
     SEED_4X16(
         "seed-4x16",
-        new ModelSpec(4, 16, 2, 1024, 2816, 32000, 16, 4, 4096, DType.F16, true, false, 42));
+        new ModelSpec(4, 16, 2, 1024, 2816, 32000, 16, 4, 4096, DType.F16, true, false, 0f, 42));
 
     private final String cliName;
     private final ModelSpec spec;
@@ -87,6 +90,10 @@ public record ModelSpec(
               "Invalid hidden: %d (expected: a multiple of heads %d giving an even head size)",
               hidden, heads));
     }
+    if (!(routerSkew >= 0)) {
+      throw new IllegalArgumentException(
+          String.format("Invalid router-skew: %s (expected: a non-negative number)", routerSkew));
+    }
     if (heads % kvHeads != 0) {
       throw new IllegalArgumentException(
           String.format("Invalid kv-heads: %d (expected: a divisor of heads %d)", kvHeads, heads));
@@ -130,6 +137,7 @@ public record ModelSpec(
     private DType dtype;
     private boolean attention;
     private boolean tieEmbeddings;
+    private float routerSkew;
     private long seed;
 
     private Builder(ModelSpec s) {
@@ -145,6 +153,7 @@ public record ModelSpec(
       dtype = s.dtype;
       attention = s.attention;
       tieEmbeddings = s.tieEmbeddings;
+      routerSkew = s.routerSkew;
       seed = s.seed;
     }
 
@@ -209,6 +218,11 @@ public record ModelSpec(
       return this;
     }
 
+    public Builder routerSkew(float value) {
+      routerSkew = value;
+      return this;
+    }
+
     public Builder seed(long value) {
       seed = value;
       return this;
@@ -228,6 +242,7 @@ public record ModelSpec(
           dtype,
           attention,
           tieEmbeddings,
+          routerSkew,
           seed);
     }
   }
