@@ -1,5 +1,6 @@
 package dev.sparkmoe.spark;
 
+import dev.sparkmoe.spark.pipeline.MoeKryoRegistrator;
 import org.apache.spark.sql.SparkSession;
 
 /** The house test session: {@code local[2]}, UI off, loopback host, UTC, one per test class. */
@@ -7,6 +8,22 @@ public final class SparkTestSession {
   private SparkTestSession() {}
 
   public static SparkSession start(String appName) {
+    return builder(appName).getOrCreate();
+  }
+
+  /**
+   * With Kryo and {@code spark.kryo.registrationRequired=true}: an unregistered pipeline type fails
+   * the test.
+   */
+  public static SparkSession startWithKryo(String appName) {
+    return builder(appName)
+        .config("spark.serializer", "org.apache.spark.serializer.KryoSerializer")
+        .config("spark.kryo.registrator", MoeKryoRegistrator.class.getName())
+        .config("spark.kryo.registrationRequired", "true")
+        .getOrCreate();
+  }
+
+  private static SparkSession.Builder builder(String appName) {
     return SparkSession.builder()
         .master("local[2]")
         .appName(appName)
@@ -14,7 +31,6 @@ public final class SparkTestSession {
         .config("spark.driver.host", "127.0.0.1")
         .config("spark.driver.bindAddress", "127.0.0.1")
         .config("spark.sql.session.timeZone", "UTC")
-        .config("spark.sql.shuffle.partitions", "4")
-        .getOrCreate();
+        .config("spark.sql.shuffle.partitions", "4");
   }
 }

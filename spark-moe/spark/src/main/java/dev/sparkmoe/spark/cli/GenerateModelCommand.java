@@ -63,6 +63,11 @@ final class GenerateModelCommand implements Callable<Integer> {
   @Option(names = "--tie-embeddings", description = "LM head shares the embedding matrix.")
   boolean tieEmbeddings;
 
+  @Option(
+      names = "--router-skew",
+      description = "Extra router bias towards expert 0 (0: natural unevenness).")
+  Float routerSkew;
+
   @Option(names = "--seed", description = "Random seed.")
   Long seed;
 
@@ -103,6 +108,7 @@ final class GenerateModelCommand implements Callable<Integer> {
     if (dtype != null) builder.dtype(parseDtype(dtype));
     if (noAttention) builder.withoutAttention();
     if (tieEmbeddings) builder.tiedEmbeddings();
+    if (routerSkew != null) builder.routerSkew(routerSkew);
     if (seed != null) builder.seed(seed);
     return builder.build();
   }

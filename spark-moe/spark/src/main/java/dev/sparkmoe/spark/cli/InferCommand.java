@@ -1,14 +1,11 @@
 package dev.sparkmoe.spark.cli;
 
-import dev.sparkmoe.core.forward.OutputKind;
 import dev.sparkmoe.spark.SparkSessions;
-import dev.sparkmoe.spark.infer.InferenceOptions;
-import dev.sparkmoe.spark.infer.RowInference;
+import dev.sparkmoe.spark.pipeline.MoeInference;
+import dev.sparkmoe.spark.pipeline.RunReport;
 import java.nio.file.Path;
 import java.util.Locale;
 import java.util.concurrent.Callable;
-import org.apache.spark.sql.Dataset;
-import org.apache.spark.sql.Row;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -68,15 +65,28 @@ final class InferCommand implements Callable<Integer> {
 
   @Option(
       names = "--backend",
-      defaultValue = "cpu",
-      description = "Expert backend: cpu or auto (default: ${DEFAULT-VALUE}).")
+      description = "Expert backend: cpu or auto (default: spark.moe.backend, else cpu).")
   String backend;
 
   @Option(
-      names = "--batch-tokens",
-      defaultValue = "4096",
-      description = "Tokens per forward batch (default: ${DEFAULT-VALUE}).")
-  int batchTokens;
+      names = "--placement",
+      description =
+          "one-per-gpu, shared-layers or colocate:K (default: spark.moe.placement, else shared-layers).")
+  String placement;
+
+  @Option(
+      names = "--activation-dtype",
+      description =
+          "f32, f16 or bf16: activations in the shuffles (default: spark.moe.activation-dtype, else f32).")
+  String activationDtype;
+
+  @Option(names = "--partitions", description = "Token-owner partitions (default: the input's).")
+  Integer partitions;
+
+  @Option(
+      names = "--slots",
+      description = "Expert slots (default: one per GPU, else the cluster's task slots).")
+  Integer slots;
 
   @Option(
       names = "--master",
@@ -88,30 +98,41 @@ final class InferCommand implements Callable<Integer> {
   public Integer call() {
     TableFormat in = TableFormat.parse(inputFormat);
     TableFormat out = TableFormat.parse(outputFormat);
-    InferenceOptions options =
-        new InferenceOptions(
-            model.toAbsolutePath().toString(),
-            idColumn,
-            tokensColumn,
-            OutputKind.parse(kind),
-            backend,
-            batchTokens);
-    long start = System.nanoTime();
-    long rows;
+    MoeInference inference = inference();
     try (SparkSessions.Handle handle = SparkSessions.open(master, "moe infer")) {
-      Dataset<Row> results = RowInference.transform(in.read(handle.session(), input), options);
-      out.write(results, output);
-      rows = out.read(handle.session(), output).count();
+      TableFormat.ensureAbsent(handle.session(), output);
+      MoeInference.MoeRun run = inference.run(in.read(handle.session(), input));
+      out.write(run.rows(), output);
+      ReportFiles.write(handle.session(), output, run.report());
+      RunReport report = run.report();
+      spec.commandLine()
+          .getOut()
+          .printf(
+              Locale.ROOT,
+              "Wrote %d rows of %s to %s: %d tokens in %.1f s (%.0f tokens/s), placement %s; report in %s%n",
+              report.rows(),
+              kind,
+              output,
+              report.tokens(),
+              report.wallSeconds(),
+              report.tokensPerSecond(),
+              report.placement(),
+              ReportFiles.path(output));
     }
-    spec.commandLine()
-        .getOut()
-        .printf(
-            Locale.ROOT,
-            "Wrote %d rows of %s to %s in %.1f s%n",
-            rows,
-            options.kind().cliName(),
-            output,
-            (System.nanoTime() - start) / 1e9);
     return 0;
+  }
+
+  private MoeInference inference() {
+    MoeInference inference =
+        MoeInference.of(model.toAbsolutePath().toString())
+            .idColumn(idColumn)
+            .tokensColumn(tokensColumn)
+            .output(kind);
+    if (placement != null) inference = inference.placement(placement);
+    if (backend != null) inference = inference.backend(backend);
+    if (activationDtype != null) inference = inference.activationDtype(activationDtype);
+    if (partitions != null) inference = inference.partitions(partitions);
+    if (slots != null) inference = inference.slots(slots);
+    return inference;
   }
 }

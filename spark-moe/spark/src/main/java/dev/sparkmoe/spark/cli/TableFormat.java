@@ -60,6 +60,16 @@ enum TableFormat {
     }
   }
 
+  /** Fails before any work when {@code path} exists: outputs are never overwritten. */
+  static void ensureAbsent(SparkSession session, String path) {
+    Path output = new Path(path);
+    if (exists(fileSystem(session, output), output)) {
+      throw new IllegalArgumentException(
+          String.format(
+              "Cannot write %s: the path exists (remove it or choose another output)", path));
+    }
+  }
+
   private static FileSystem fileSystem(SparkSession session, Path path) {
     try {
       return path.getFileSystem(session.sparkContext().hadoopConfiguration());

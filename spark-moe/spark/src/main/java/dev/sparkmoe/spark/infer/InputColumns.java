@@ -11,10 +11,10 @@ import org.apache.spark.sql.types.StructType;
  * Checks that a tokenized table has an id column (long, int or string) and a token column (an array
  * of integers), failing with a message that names the column and the fix.
  */
-final class InputColumns {
+public final class InputColumns {
   private InputColumns() {}
 
-  static StructField id(StructType schema, String name) {
+  public static StructField id(StructType schema, String name) {
     StructField field = find(schema, name, "id");
     DataType type = field.dataType();
     if (!(type.equals(DataTypes.LongType)
@@ -28,7 +28,7 @@ final class InputColumns {
     return field;
   }
 
-  static StructField tokens(StructType schema, String name) {
+  public static StructField tokens(StructType schema, String name) {
     StructField field = find(schema, name, "tokens");
     DataType type = field.dataType();
     if (!(type instanceof ArrayType array) || !isIntegral(array.elementType())) {

@@ -8,10 +8,10 @@ import org.apache.spark.sql.types.StructType;
 /**
  * The output columns of each kind: the id, then the kind's values (null for a row with no tokens).
  */
-final class OutputSchema {
+public final class OutputSchema {
   private OutputSchema() {}
 
-  static StructType of(StructField id, OutputKind kind) {
+  public static StructType of(StructField id, OutputKind kind) {
     StructType schema = new StructType().add(id.name(), id.dataType(), id.nullable());
     return switch (kind) {
       case EMBEDDING -> schema.add("embedding", floats(), true);

@@ -246,8 +246,8 @@ class MoeCliTest {
             kind,
             "--output-format",
             outputFormat,
-            "--batch-tokens",
-            "100");
+            "--partitions",
+            "3");
     assertThat(result.code).as(result.err).isZero();
     assertThat(result.out).contains("Wrote " + ROWS + " rows of " + kind);
     List<Row> rows = spark.read().format(outputFormat).load(out.toString()).collectAsList();

@@ -1,0 +1,116 @@
+package dev.sparkmoe.spark.pipeline;
+
+import dev.sparkmoe.core.batch.CombineBatch;
+import dev.sparkmoe.core.batch.DispatchBatch;
+import dev.sparkmoe.core.batch.TokenBatchCodec;
+import dev.sparkmoe.core.pipeline.ExpertWorker;
+import java.util.Iterator;
+import java.util.NoSuchElementException;
+import org.apache.spark.SparkEnv;
+import org.apache.spark.TaskContext;
+import org.apache.spark.resource.ResourceInformation;
+import org.apache.spark.util.CollectionAccumulator;
+import scala.Option;
+import scala.Tuple2;
+
+/**
+ * One expert slot's task for one layer: streams the dispatch batches the shuffle brought (decoding
+ * batch i+1 on a second thread while batch i computes), computes the slot's experts, and yields one
+ * combine batch per incoming batch, keyed by the owner partition it returns to. Output is produced
+ * lazily, as Spark's shuffle writer consumes it, so a slot's batches are never all in memory at
+ * once.
+ */
+final class ExpertTask implements Iterator<Tuple2<Integer, SlotBatch>> {
+  private final PipelineManifest manifest;
+  private final int layer;
+  private final int slot;
+  private final CollectionAccumulator<TaskStat> stats;
+  private final TokenBatchCodec codec;
+  private final Prefetcher<Tuple2<Integer, SlotBatch>, DispatchBatch> input;
+  private final ExpertWorker worker;
+  private final long[] tokensPerExpert;
+  private long tokens;
+  private long bytesIn;
+  private long bytesOut;
+  private long computeNanos;
+  private boolean reported;
+
+  ExpertTask(
+      PipelineManifest manifest,
+      int layer,
+      int slot,
+      Iterator<Tuple2<Integer, SlotBatch>> records,
+      CollectionAccumulator<TaskStat> stats) {
+    this.manifest = manifest;
+    this.layer = layer;
+    this.slot = slot;
+    this.stats = stats;
+    ExecutorRuntime runtime = manifest.runtime();
+    this.codec = new TokenBatchCodec(ExecutorRuntime.allocator());
+    this.worker = new ExpertWorker(runtime.backend(), runtime::resident);
+    this.tokensPerExpert = new long[runtime.model().config().numExperts()];
+    this.input =
+        new Prefetcher<>(
+            records,
+            record -> {
+              byte[] bytes = record._2().arrowIpc();
+              synchronized (this) {
+                bytesIn += bytes.length;
+              }
+              return codec.decodeDispatch(bytes);
+            });
+  }
+
+  @Override
+  public boolean hasNext() {
+    boolean more = input.hasNext();
+    if (!more && !reported) {
+      report();
+    }
+    return more;
+  }
+
+  @Override
+  public Tuple2<Integer, SlotBatch> next() {
+    if (!input.hasNext()) {
+      throw new NoSuchElementException();
+    }
+    DispatchBatch batch = input.next();
+    long start = System.nanoTime();
+    CombineBatch out = worker.compute(batch, tokensPerExpert);
+    computeNanos += System.nanoTime() - start;
+    tokens += batch.numTokens();
+    byte[] bytes = codec.encode(out, manifest.activationDtype());
+    bytesOut += bytes.length;
+    return new Tuple2<>(
+        batch.sourcePartition(), new SlotBatch(layer, batch.sourcePartition(), bytes));
+  }
+
+  private synchronized void report() {
+    reported = true;
+    stats.add(
+        new TaskStat(
+            TaskStat.EXPERT,
+            layer,
+            slot,
+            SparkEnv.get().executorId(),
+            gpuAddress(),
+            tokens,
+            bytesIn,
+            bytesOut,
+            computeNanos,
+            input.waitNanos(),
+            tokensPerExpert,
+            manifest.runtime().expertLoads(),
+            manifest.runtime().backend().description()));
+  }
+
+  private static String gpuAddress() {
+    TaskContext context = TaskContext.get();
+    if (context == null) {
+      return null;
+    }
+    Option<ResourceInformation> gpu = context.resources().get("gpu");
+    return gpu.isDefined() && gpu.get().addresses().length > 0 ? gpu.get().addresses()[0] : null;
+  }
+}

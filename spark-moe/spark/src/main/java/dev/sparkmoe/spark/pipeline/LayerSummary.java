@@ -1,0 +1,90 @@
+package dev.sparkmoe.spark.pipeline;
+
+import java.util.List;
+
+/**
+ * One layer of a run, from its tasks' statistics.
+ *
+ * @param layer the layer
+ * @param wallNanos driver-side time from the layer's start to its combine
+ * @param tokensPerExpert tokens each expert received
+ * @param expertTasks the layer's expert tasks, by slot
+ * @param pairs token-expert pairs routed (tokens × top-k)
+ * @param bytesDispatched Arrow bytes from owners to slots
+ * @param bytesCombined Arrow bytes from slots back to owners
+ * @param ownerComputeNanos summed owner-task time on attention and routing
+ * @param expertComputeNanos summed expert-task time on expert FFNs
+ * @param expertWaitNanos summed expert-task time blocked waiting for decoded input
+ */
+@SuppressWarnings("ArrayRecordComponent") // report values, built once
+record LayerSummary(
+    int layer,
+    long wallNanos,
+    long[] tokensPerExpert,
+    List<TaskStat> expertTasks,
+    long pairs,
+    long bytesDispatched,
+    long bytesCombined,
+    long ownerComputeNanos,
+    long expertComputeNanos,
+    long expertWaitNanos) {
+
+  /** Mean over max tokens per slot: 1 is a perfect balance. */
+  double balance() {
+    long max = 0;
+    long sum = 0;
+    for (TaskStat task : expertTasks) {
+      max = Math.max(max, task.tokens());
+      sum += task.tokens();
+    }
+    return max == 0 ? 1.0 : (double) sum / expertTasks.size() / max;
+  }
+
+  static LayerSummary of(int layer, long wallNanos, List<TaskStat> stats) {
+    long[] perExpert = new long[0];
+    List<TaskStat> experts =
+        stats.stream()
+            .filter(s -> s.stage().equals(TaskStat.EXPERT) && s.layer() == layer)
+            .sorted(java.util.Comparator.comparingInt(TaskStat::index))
+            .toList();
+    long pairs = 0;
+    long combined = 0;
+    long compute = 0;
+    long wait = 0;
+    for (int i = 0; i < experts.size(); i++) {
+      TaskStat stat = experts.get(i);
+      pairs += stat.tokens();
+      combined += stat.bytesOut();
+      compute += stat.computeNanos();
+      wait += stat.waitNanos();
+      perExpert = add(perExpert, stat.tokensPerExpert());
+    }
+    long dispatched = 0;
+    long ownerCompute = 0;
+    for (TaskStat stat : stats) {
+      if (stat.stage().equals(TaskStat.OWNER) && stat.layer() == layer) {
+        dispatched += stat.bytesOut();
+        ownerCompute += stat.computeNanos();
+      }
+    }
+    return new LayerSummary(
+        layer,
+        wallNanos,
+        perExpert,
+        experts,
+        pairs,
+        dispatched,
+        combined,
+        ownerCompute,
+        compute,
+        wait);
+  }
+
+  private static long[] add(long[] sum, long[] values) {
+    long[] out = java.util.Arrays.copyOf(sum, Math.max(sum.length, values.length));
+    for (int i = 0; i < values.length; i++) {
+      out[i] += values[i];
+    }
+    return out;
+  }
+}

@@ -1,0 +1,31 @@
+package dev.sparkmoe.spark.pipeline;
+
+import dev.sparkmoe.core.batch.ActivationDtype;
+import dev.sparkmoe.core.forward.OutputKind;
+import dev.sparkmoe.core.placement.PlacementPlan;
+import java.io.Serializable;
+
+/**
+ * Everything the pipeline's tasks need, shipped in their closures: a few kilobytes, never weights.
+ *
+ * @param modelPath model directory, readable from every executor
+ * @param backend expert backend name
+ * @param kind what the final stage outputs
+ * @param activationDtype dtype of activations in the shuffle
+ * @param placement where every expert lives
+ * @param partitions token-owner partitions
+ */
+record PipelineManifest(
+    String modelPath,
+    String backend,
+    OutputKind kind,
+    ActivationDtype activationDtype,
+    PlacementPlan placement,
+    int partitions)
+    implements Serializable {
+  private static final long serialVersionUID = 1L;
+
+  ExecutorRuntime runtime() {
+    return ExecutorRuntime.get(modelPath, backend);
+  }
+}

@@ -1,0 +1,20 @@
+package dev.sparkmoe.spark.pipeline;
+
+import dev.sparkmoe.core.batch.ActivationDtype;
+import dev.sparkmoe.core.forward.OutputKind;
+import dev.sparkmoe.core.placement.PlacementPolicy;
+import java.util.Optional;
+
+/**
+ * {@link MoeInference}'s settings after precedence was applied; partitions and slots may stay open.
+ */
+record ResolvedOptions(
+    String modelPath,
+    String idColumn,
+    String tokensColumn,
+    OutputKind kind,
+    PlacementPolicy placement,
+    String backend,
+    ActivationDtype activationDtype,
+    Optional<Integer> partitions,
+    Optional<Integer> slots) {}

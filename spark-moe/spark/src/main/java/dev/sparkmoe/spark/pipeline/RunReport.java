@@ -1,0 +1,93 @@
+package dev.sparkmoe.spark.pipeline;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+import java.io.UncheckedIOException;
+import java.util.List;
+
+/**
+ * What an expert-parallel run did: its settings, per-layer load and traffic, per-executor expert
+ * loads and throughput. Written as JSON next to the output by the CLI; returned by {@link
+ * MoeInference#run}.
+ *
+ * @param model model directory
+ * @param placement placement policy and its slot count
+ * @param backend backend description (BLAS or GPU in use)
+ * @param activationDtype dtype of activations in the shuffles
+ * @param partitions token-owner partitions
+ * @param slotLocations where each slot's expert tasks are pinned (Spark task locations), by slot
+ * @param rows input rows
+ * @param tokens input tokens
+ * @param wallSeconds driver-side time of the whole run
+ * @param tokensPerSecond {@code tokens / wallSeconds}
+ * @param layers one entry per layer
+ * @param executors expert loads per executor
+ */
+public record RunReport(
+    String model,
+    String placement,
+    String backend,
+    String activationDtype,
+    int partitions,
+    List<String> slotLocations,
+    long rows,
+    long tokens,
+    double wallSeconds,
+    double tokensPerSecond,
+    List<Layer> layers,
+    List<Executor> executors) {
+
+  /**
+   * One layer.
+   *
+   * @param bytesMinimum the least any exchange can move per direction: k × tokens × hidden ×
+   *     activation bytes
+   * @param balance mean over max token-expert pairs per slot (1 is perfect)
+   */
+  @SuppressWarnings("ArrayRecordComponent") // report values, built once
+  public record Layer(
+      int layer,
+      double wallSeconds,
+      long[] tokensPerExpert,
+      List<SlotRun> slots,
+      double balance,
+      long bytesDispatched,
+      long bytesCombined,
+      long bytesMinimum,
+      double ownerComputeSeconds,
+      double expertComputeSeconds,
+      double expertBlockedSeconds) {}
+
+  /**
+   * One slot's expert task in a layer.
+   *
+   * @param tokens token-expert pairs it computed
+   * @param executorId the executor it ran on
+   * @param gpuAddress the GPU it was given, or null
+   * @param blockedSeconds time it waited for decoded input (the rest of its time overlapped)
+   */
+  public record SlotRun(
+      int slot,
+      long tokens,
+      String executorId,
+      String gpuAddress,
+      double computeSeconds,
+      double blockedSeconds) {}
+
+  /**
+   * One executor.
+   *
+   * @param expertLoads experts it made resident (each loaded once per executor)
+   * @param gpuAddresses GPU addresses its expert tasks were given
+   */
+  public record Executor(String executorId, int expertLoads, List<String> gpuAddresses) {}
+
+  public String toJson() {
+    try {
+      return new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(this);
+    } catch (JsonProcessingException e) {
+      throw new UncheckedIOException("Cannot write the run report as JSON", e);
+    }
+  }
+}

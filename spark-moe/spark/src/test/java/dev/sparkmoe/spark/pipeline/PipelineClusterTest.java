@@ -1,0 +1,141 @@
+package dev.sparkmoe.spark.pipeline;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.sparkmoe.core.backend.CpuExpertBackend;
+import dev.sparkmoe.core.forward.FinalHidden;
+import dev.sparkmoe.core.forward.ReferenceForward;
+import dev.sparkmoe.core.generate.TokenGenerator;
+import dev.sparkmoe.core.model.ModelFixtures;
+import dev.sparkmoe.core.model.MoeModel;
+import dev.sparkmoe.core.placement.PlacementPlan;
+import dev.sparkmoe.core.placement.PlacementPolicy;
+import dev.sparkmoe.spark.LocalClusterSession;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import org.apache.spark.sql.Dataset;
+import org.apache.spark.sql.Row;
+import org.apache.spark.sql.RowFactory;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.DataTypes;
+import org.apache.spark.sql.types.StructType;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The pipeline on a real multi-process cluster: 4 executor JVMs, each with its own (fake) GPU.
+ * Every expert task must run on the executor its slot is pinned to and see that executor's GPU;
+ * every hosted expert is loaded once per executor; results equal the reference forward.
+ */
+class PipelineClusterTest {
+  private static final int EXECUTORS = 4;
+  private static final int ROWS = 24;
+
+  @TempDir static Path temp;
+  private static SparkSession spark;
+  private static String model;
+
+  @BeforeAll
+  static void start() {
+    spark = LocalClusterSession.start("PipelineClusterTest", EXECUTORS);
+    model = ModelFixtures.tinyMixtral(temp.resolve("model")).toString();
+  }
+
+  @AfterAll
+  static void stop() {
+    spark.stop();
+  }
+
+  @Test
+  void expertTasksRunPinnedWithTheirGpuAndLoadEachExpertOnce() {
+    MoeInference.MoeRun run =
+        MoeInference.of(model).placement("shared-layers").partitions(3).run(input());
+    RunReport report = run.report();
+    assertThat(report.slotLocations()).as("one slot per executor GPU").hasSize(EXECUTORS);
+
+    Map<String, String> gpuOfExecutor = new HashMap<>();
+    for (RunReport.Layer layer : report.layers()) {
+      assertThat(layer.slots()).hasSize(EXECUTORS);
+      for (RunReport.SlotRun slot : layer.slots()) {
+        assertThat(report.slotLocations().get(slot.slot()))
+            .as("layer %d, slot %d ran on its pinned executor", layer.layer(), slot.slot())
+            .endsWith("_" + slot.executorId());
+        assertThat(slot.gpuAddress()).as("slot %d saw a GPU", slot.slot()).isNotNull();
+        String previous = gpuOfExecutor.putIfAbsent(slot.executorId(), slot.gpuAddress());
+        assertThat(previous == null || previous.equals(slot.gpuAddress())).isTrue();
+      }
+    }
+    assertThat(new HashSet<>(gpuOfExecutor.values()))
+        .as("distinct GPU per executor")
+        .hasSize(EXECUTORS);
+
+    PlacementPlan plan = PlacementPlan.of(PlacementPolicy.SHARED_LAYERS, 2, 8, EXECUTORS);
+    for (RunReport.Executor executor : report.executors()) {
+      int slot = slotOf(report, executor.executorId());
+      Set<String> hosted = new HashSet<>();
+      for (RunReport.Layer layer : report.layers()) {
+        for (int expert : plan.expertsOn(layer.layer(), slot)) {
+          if (layer.tokensPerExpert()[expert] > 0) {
+            hosted.add(layer.layer() + "/" + expert);
+          }
+        }
+      }
+      assertThat(executor.expertLoads())
+          .as("executor %s loads each expert it hosts once: %s", executor.executorId(), hosted)
+          .isEqualTo(hosted.size());
+    }
+    assertResultsMatchReference(run);
+  }
+
+  private static int slotOf(RunReport report, String executorId) {
+    for (int slot = 0; slot < report.slotLocations().size(); slot++) {
+      if (report.slotLocations().get(slot).endsWith("_" + executorId)) {
+        return slot;
+      }
+    }
+    throw new AssertionError("No slot is pinned to executor " + executorId);
+  }
+
+  private static void assertResultsMatchReference(MoeInference.MoeRun run) {
+    try (MoeModel opened = MoeModel.open(Path.of(model))) {
+      ReferenceForward forward =
+          new ReferenceForward(opened, opened.loadDense(), new CpuExpertBackend());
+      for (Row row : run.rows().collectAsList()) {
+        int[] tokens = tokens(row.getLong(0));
+        FinalHidden states = forward.run(List.of(tokens));
+        float[] expected = forward.head().embedding(states, 0);
+        List<Float> actual = row.getList(1);
+        double diff = 0;
+        double norm = 0;
+        for (int i = 0; i < expected.length; i++) {
+          diff += Math.pow(actual.get(i) - expected[i], 2);
+          norm += Math.pow(expected[i], 2);
+        }
+        assertThat(Math.sqrt(diff / norm)).as("row %d", row.getLong(0)).isLessThan(1e-5);
+      }
+    }
+  }
+
+  private static int[] tokens(long id) {
+    return new TokenGenerator(17, 2, 20, 512).tokens(id);
+  }
+
+  private static Dataset<Row> input() {
+    StructType schema =
+        new StructType()
+            .add("id", DataTypes.LongType, false)
+            .add("tokens", DataTypes.createArrayType(DataTypes.IntegerType, false), false);
+    List<Row> rows = new ArrayList<>();
+    for (long id = 0; id < ROWS; id++) {
+      rows.add(RowFactory.create(id, tokens(id)));
+    }
+    return spark.createDataFrame(rows, schema);
+  }
+}
