@@ -84,6 +84,13 @@ final class InferCommand implements Callable<Integer> {
   Integer partitions;
 
   @Option(
+      names = "--on-invalid-token",
+      description =
+          "fail or skip a row with a token outside the vocabulary or too many tokens (default:"
+              + " spark.moe.on-invalid-token, else fail); skipped rows are counted in the report.")
+  String onInvalidToken;
+
+  @Option(
       names = "--slots",
       description = "Expert slots (default: one per GPU, else the cluster's task slots).")
   Integer slots;
@@ -133,6 +140,7 @@ final class InferCommand implements Callable<Integer> {
     if (activationDtype != null) inference = inference.activationDtype(activationDtype);
     if (partitions != null) inference = inference.partitions(partitions);
     if (slots != null) inference = inference.slots(slots);
+    if (onInvalidToken != null) inference = inference.onInvalidToken(onInvalidToken);
     return inference;
   }
 }

@@ -41,6 +41,7 @@ final class ExpertTask implements Iterator<Tuple2<Integer, SlotBatch>> {
       int slot,
       Iterator<Tuple2<Integer, SlotBatch>> records,
       CollectionAccumulator<TaskStat> stats) {
+    FaultInjection.maybeFail(manifest.fault(), FaultInjection.EXPERT, layer, slot);
     this.manifest = manifest;
     this.layer = layer;
     this.slot = slot;
@@ -102,7 +103,8 @@ final class ExpertTask implements Iterator<Tuple2<Integer, SlotBatch>> {
             input.waitNanos(),
             tokensPerExpert,
             manifest.runtime().expertLoads(),
-            manifest.runtime().backend().description()));
+            manifest.runtime().backend().description(),
+            0));
   }
 
   private static String gpuAddress() {

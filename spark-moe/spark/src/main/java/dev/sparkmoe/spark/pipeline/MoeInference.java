@@ -3,6 +3,9 @@ package dev.sparkmoe.spark.pipeline;
 import dev.sparkmoe.core.batch.ActivationDtype;
 import dev.sparkmoe.core.forward.OutputKind;
 import dev.sparkmoe.core.placement.PlacementPolicy;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
 import java.util.Optional;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
@@ -17,147 +20,92 @@ import org.apache.spark.sql.SparkSession;
  * }</pre>
  *
  * <p>Immutable: every setter returns a new instance. Settings not given here come from the session
- * conf ({@code spark.moe.*}), then from defaults — see {@link #resolve}. Plain Java types only, so
- * Scala and PySpark (through py4j) call it as they would any Java class.
+ * conf ({@code spark.moe.<key>}), then from defaults. Each setter is also reachable by its key
+ * through {@link #option(String, String)}, which SQL and DataSource options use. Plain Java types
+ * only, so Scala and PySpark (through py4j) call it as they would any Java class.
  */
 public final class MoeInference {
   static final String PREFIX = "spark.moe.";
 
   private final String modelPath;
-  private final String idColumn;
-  private final String tokensColumn;
-  private final OutputKind kind;
-  private final String placement;
-  private final String backend;
-  private final String activationDtype;
-  private final Integer partitions;
-  private final Integer slots;
+  private final Map<String, String> options;
 
-  private MoeInference(
-      String modelPath,
-      String idColumn,
-      String tokensColumn,
-      OutputKind kind,
-      String placement,
-      String backend,
-      String activationDtype,
-      Integer partitions,
-      Integer slots) {
+  private MoeInference(String modelPath, Map<String, String> options) {
     this.modelPath = modelPath;
-    this.idColumn = idColumn;
-    this.tokensColumn = tokensColumn;
-    this.kind = kind;
-    this.placement = placement;
-    this.backend = backend;
-    this.activationDtype = activationDtype;
-    this.partitions = partitions;
-    this.slots = slots;
+    this.options = options;
   }
 
   /** Inference with the model at {@code modelPath} (a directory every executor can read). */
   public static MoeInference of(String modelPath) {
-    return new MoeInference(
-        modelPath, "id", "tokens", OutputKind.EMBEDDING, null, null, null, null, null);
+    return new MoeInference(modelPath, Map.of());
   }
 
+  /**
+   * Sets one option by its key: {@code id-column}, {@code tokens-column}, {@code output}, {@code
+   * placement}, {@code backend}, {@code activation-dtype}, {@code partitions}, {@code slots} or
+   * {@code on-invalid-token}.
+   */
+  public MoeInference option(String key, String value) {
+    OptionKey.check(key, value);
+    Map<String, String> copy = new LinkedHashMap<>(options);
+    copy.put(key, value);
+    return new MoeInference(modelPath, Collections.unmodifiableMap(copy));
+  }
+
+  /** Id column: bigint, int or string (default {@code id}). */
   public MoeInference idColumn(String name) {
-    return new MoeInference(
-        modelPath,
-        name,
-        tokensColumn,
-        kind,
-        placement,
-        backend,
-        activationDtype,
-        partitions,
-        slots);
+    return option(OptionKey.ID_COLUMN, name);
   }
 
+  /** Token column: an array of integers (default {@code tokens}). */
   public MoeInference tokensColumn(String name) {
-    return new MoeInference(
-        modelPath, idColumn, name, kind, placement, backend, activationDtype, partitions, slots);
+    return option(OptionKey.TOKENS_COLUMN, name);
   }
 
   public MoeInference output(OutputKind value) {
-    return new MoeInference(
-        modelPath,
-        idColumn,
-        tokensColumn,
-        value,
-        placement,
-        backend,
-        activationDtype,
-        partitions,
-        slots);
+    return option(OptionKey.OUTPUT, value.cliName());
   }
 
-  /** {@code embedding}, {@code next-token}, {@code score} or {@code hidden}. */
+  /** {@code embedding} (default), {@code next-token}, {@code score} or {@code hidden}. */
   public MoeInference output(String value) {
-    return output(OutputKind.parse(value));
+    return option(OptionKey.OUTPUT, value);
   }
 
-  /**
-   * {@code one-per-gpu}, {@code shared-layers} or {@code colocate:K} ({@code spark.moe.placement}).
-   */
+  /** {@code one-per-gpu}, {@code shared-layers} (default) or {@code colocate:K}. */
   public MoeInference placement(String value) {
-    PlacementPolicy.parse(value);
-    return new MoeInference(
-        modelPath,
-        idColumn,
-        tokensColumn,
-        kind,
-        value,
-        backend,
-        activationDtype,
-        partitions,
-        slots);
+    return option(OptionKey.PLACEMENT, value);
   }
 
-  /** {@code cpu}, {@code cuda} or {@code auto} ({@code spark.moe.backend}). */
+  /** {@code cpu} (default), {@code cuda} or {@code auto}. */
   public MoeInference backend(String value) {
-    return new MoeInference(
-        modelPath,
-        idColumn,
-        tokensColumn,
-        kind,
-        placement,
-        value,
-        activationDtype,
-        partitions,
-        slots);
+    return option(OptionKey.BACKEND, value);
+  }
+
+  /** {@code f32} (default), {@code f16} or {@code bf16}: activations in the shuffles. */
+  public MoeInference activationDtype(String value) {
+    return option(OptionKey.ACTIVATION_DTYPE, value);
+  }
+
+  /** Token-owner partitions (default: the input's partitions). */
+  public MoeInference partitions(int value) {
+    return option(OptionKey.PARTITIONS, Integer.toString(value));
+  }
+
+  /** Expert slots (default: one per GPU, else the cluster's task slots). */
+  public MoeInference slots(int value) {
+    return option(OptionKey.SLOTS, Integer.toString(value));
   }
 
   /**
-   * {@code f32}, {@code f16} or {@code bf16}: activations in the shuffles ({@code
-   * spark.moe.activation-dtype}).
+   * {@code fail} (default) or {@code skip}: what to do with a row whose token ids fall outside the
+   * vocabulary or that is longer than the model allows. Skipped rows are left out of the output and
+   * counted in the report.
    */
-  public MoeInference activationDtype(String value) {
-    ActivationDtype.parse(value);
-    return new MoeInference(
-        modelPath, idColumn, tokensColumn, kind, placement, backend, value, partitions, slots);
+  public MoeInference onInvalidToken(String value) {
+    return option(OptionKey.ON_INVALID_TOKEN, value);
   }
 
-  /** Token-owner partitions ({@code spark.moe.partitions}; default: the input's partitions). */
-  public MoeInference partitions(int value) {
-    return new MoeInference(
-        modelPath, idColumn, tokensColumn, kind, placement, backend, activationDtype, value, slots);
-  }
-
-  /** Expert slots ({@code spark.moe.slots}; default: one per GPU, or the cluster's task slots). */
-  public MoeInference slots(int value) {
-    return new MoeInference(
-        modelPath,
-        idColumn,
-        tokensColumn,
-        kind,
-        placement,
-        backend,
-        activationDtype,
-        partitions,
-        value);
-  }
-
-  /** Lazily usable output rows: runs the pipeline now and returns its (cached) result. */
+  /** Runs the pipeline now and returns its output rows (cached). */
   public Dataset<Row> transform(Dataset<Row> input) {
     return run(input).rows();
   }
@@ -170,34 +118,26 @@ public final class MoeInference {
   /** The output rows of a run and its report. */
   public record MoeRun(Dataset<Row> rows, RunReport report) {}
 
-  /** Applies the precedence: this call's settings, then the session conf, then defaults. */
+  /** Applies the precedence: this call's options, then the session conf, then defaults. */
   ResolvedOptions resolve(SparkSession spark) {
     return new ResolvedOptions(
         modelPath,
-        idColumn,
-        tokensColumn,
-        kind,
-        PlacementPolicy.parse(setting(spark, placement, "placement", "shared-layers")),
-        setting(spark, backend, "backend", "cpu"),
-        ActivationDtype.parse(setting(spark, activationDtype, "activation-dtype", "f32")),
-        Optional.ofNullable(partitions).or(() -> intConf(spark, "partitions")),
-        Optional.ofNullable(slots).or(() -> intConf(spark, "slots")));
+        setting(spark, OptionKey.ID_COLUMN, "id"),
+        setting(spark, OptionKey.TOKENS_COLUMN, "tokens"),
+        OutputKind.parse(setting(spark, OptionKey.OUTPUT, "embedding")),
+        PlacementPolicy.parse(setting(spark, OptionKey.PLACEMENT, "shared-layers")),
+        setting(spark, OptionKey.BACKEND, "cpu"),
+        ActivationDtype.parse(setting(spark, OptionKey.ACTIVATION_DTYPE, "f32")),
+        Optional.ofNullable(setting(spark, OptionKey.PARTITIONS, null))
+            .map(v -> OptionKey.positive(OptionKey.PARTITIONS, v)),
+        Optional.ofNullable(setting(spark, OptionKey.SLOTS, null))
+            .map(v -> OptionKey.positive(OptionKey.SLOTS, v)),
+        InvalidTokenPolicy.parse(setting(spark, OptionKey.ON_INVALID_TOKEN, "fail")),
+        FaultInjection.parse(spark.conf().get(FaultInjection.KEY, null)));
   }
 
-  private static String setting(SparkSession spark, String value, String key, String fallback) {
+  private String setting(SparkSession spark, String key, String fallback) {
+    String value = options.get(key);
     return value != null ? value : spark.conf().get(PREFIX + key, fallback);
-  }
-
-  private static Optional<Integer> intConf(SparkSession spark, String key) {
-    String value = spark.conf().get(PREFIX + key, null);
-    if (value == null) {
-      return Optional.empty();
-    }
-    try {
-      return Optional.of(Integer.parseInt(value.trim()));
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(
-          String.format("Invalid %s%s: %s (expected: a positive integer)", PREFIX, key, value), e);
-    }
   }
 }

@@ -36,15 +36,52 @@ final class OwnerTasks {
     ModelConfig config = runtime.model().config();
     List<Object> ids = new ArrayList<>();
     List<int[]> tokens = new ArrayList<>();
+    long skipped = 0;
     while (rows.hasNext()) {
       Row row = rows.next();
-      int[] rowTokens = RowTokens.read(row, 1, config);
+      int[] rowTokens;
+      try {
+        rowTokens = RowTokens.read(row, 1, config);
+      } catch (IllegalArgumentException e) {
+        if (manifest.invalidTokens() == InvalidTokenPolicy.FAIL) {
+          throw e;
+        }
+        skipped++;
+        continue;
+      }
       ids.add(row.get(0));
       tokens.add(rowTokens == null ? new int[0] : rowTokens);
     }
+    Integer[] order = canonicalOrder(ids, tokens);
+    Object[] sortedIds = new Object[order.length];
+    int[][] sortedTokens = new int[order.length][];
+    for (int i = 0; i < order.length; i++) {
+      sortedIds[i] = ids.get(order[i]);
+      sortedTokens[i] = tokens.get(order[i]);
+    }
     TokenOwner owner = owner(manifest, runtime);
-    OwnerState state = owner.embed(partition, ids.toArray(), tokens.toArray(new int[0][]));
-    return List.of(route(manifest, runtime, owner, state, 0, 0, stats)).iterator();
+    OwnerState state = owner.embed(partition, sortedIds, sortedTokens);
+    return List.of(route(manifest, runtime, owner, state, 0, 0, skipped, stats)).iterator();
+  }
+
+  /**
+   * Rows in an order that depends only on their content: a shuffle delivers a partition's rows in
+   * fetch order, which differs between a task and its recomputation after a failure, and the row
+   * keys that travel to the experts must name the same rows in both.
+   */
+  @SuppressWarnings("unchecked")
+  private static Integer[] canonicalOrder(List<Object> ids, List<int[]> tokens) {
+    Integer[] order = new Integer[ids.size()];
+    for (int i = 0; i < order.length; i++) {
+      order[i] = i;
+    }
+    java.util.Arrays.sort(
+        order,
+        (a, b) -> {
+          int byId = ((Comparable<Object>) ids.get(a)).compareTo(ids.get(b));
+          return byId != 0 ? byId : java.util.Arrays.compare(tokens.get(a), tokens.get(b));
+        });
+    return order;
   }
 
   static Iterator<OwnerStep> middle(
@@ -56,8 +93,9 @@ final class OwnerTasks {
     ExecutorRuntime runtime = manifest.runtime();
     TokenOwner owner = owner(manifest, runtime);
     OwnerState state = states.next();
+    FaultInjection.maybeFail(manifest.fault(), FaultInjection.OWNER, layer, state.partition());
     long bytesIn = combine(manifest, owner, state, combined);
-    return List.of(route(manifest, runtime, owner, state, layer, bytesIn, stats)).iterator();
+    return List.of(route(manifest, runtime, owner, state, layer, bytesIn, 0, stats)).iterator();
   }
 
   static Iterator<Row> last(
@@ -67,6 +105,7 @@ final class OwnerTasks {
     ExecutorRuntime runtime = manifest.runtime();
     TokenOwner owner = owner(manifest, runtime);
     OwnerState state = states.next();
+    FaultInjection.maybeFail(manifest.fault(), FaultInjection.LAST, -1, state.partition());
     combine(manifest, owner, state, combined);
     FinalHidden hidden = owner.finish(state);
     OutputHead head = new OutputHead(runtime.model().config(), runtime.dense().lmHead());
@@ -109,6 +148,7 @@ final class OwnerTasks {
       OwnerState state,
       int layer,
       long bytesIn,
+      long skippedRows,
       CollectionAccumulator<TaskStat> stats) {
     long start = System.nanoTime();
     List<TokenOwner.SlotDispatch> dispatch = owner.route(state, layer);
@@ -137,7 +177,8 @@ final class OwnerTasks {
             0,
             new long[0],
             runtime.expertLoads(),
-            ""));
+            "",
+            skippedRows));
     return new OwnerStep(state, slots, batches);
   }
 

@@ -14,6 +14,8 @@ import java.io.Serializable;
  * @param activationDtype dtype of activations in the shuffle
  * @param placement where every expert lives
  * @param partitions token-owner partitions
+ * @param invalidTokens what to do with a row whose tokens the model cannot take
+ * @param fault a test hook, or null
  */
 record PipelineManifest(
     String modelPath,
@@ -21,7 +23,9 @@ record PipelineManifest(
     OutputKind kind,
     ActivationDtype activationDtype,
     PlacementPlan placement,
-    int partitions)
+    int partitions,
+    InvalidTokenPolicy invalidTokens,
+    FaultInjection fault)
     implements Serializable {
   private static final long serialVersionUID = 1L;
 

@@ -57,7 +57,9 @@ final class PipelineRunner {
             options.kind(),
             options.activationDtype(),
             placement,
-            partitions);
+            partitions,
+            options.invalidTokens(),
+            options.fault());
     CollectionAccumulator<TaskStat> stats = new CollectionAccumulator<>();
     spark.sparkContext().register(stats, "spark-moe task statistics");
     RunRecorder recorder = new RunRecorder(config.numLayers());

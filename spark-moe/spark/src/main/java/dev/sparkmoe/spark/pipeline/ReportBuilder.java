@@ -30,7 +30,7 @@ final class ReportBuilder {
               layer,
               s.wallNanos() / 1e9,
               s.tokensPerExpert(),
-              slotRuns(s),
+              slotRuns(s, slotLocations),
               s.balance(),
               s.bytesDispatched(),
               s.bytesCombined(),
@@ -55,13 +55,15 @@ final class ReportBuilder {
         slotLocations,
         rows,
         tokens,
+        skippedRows(stats),
         seconds,
         seconds > 0 ? tokens / seconds : 0,
         layers,
         executors(stats));
   }
 
-  private static List<RunReport.SlotRun> slotRuns(LayerSummary summary) {
+  private static List<RunReport.SlotRun> slotRuns(
+      LayerSummary summary, List<String> slotLocations) {
     return summary.expertTasks().stream()
         .map(
             t ->
@@ -69,10 +71,18 @@ final class ReportBuilder {
                     t.index(),
                     t.tokens(),
                     t.executorId(),
+                    slotLocations.get(t.index()).endsWith("_" + t.executorId()),
                     t.gpuAddress(),
                     t.computeNanos() / 1e9,
                     t.waitNanos() / 1e9))
         .toList();
+  }
+
+  private static long skippedRows(List<TaskStat> stats) {
+    return stats.stream()
+        .filter(s -> s.stage().equals(TaskStat.OWNER) && s.layer() == 0)
+        .mapToLong(TaskStat::skippedRows)
+        .sum();
   }
 
   private static List<RunReport.Executor> executors(List<TaskStat> stats) {

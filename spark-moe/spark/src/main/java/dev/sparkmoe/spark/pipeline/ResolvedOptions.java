@@ -17,4 +17,6 @@ record ResolvedOptions(
     String backend,
     ActivationDtype activationDtype,
     Optional<Integer> partitions,
-    Optional<Integer> slots) {}
+    Optional<Integer> slots,
+    InvalidTokenPolicy invalidTokens,
+    FaultInjection fault) {}

@@ -19,6 +19,8 @@ import java.util.List;
  * @param slotLocations where each slot's expert tasks are pinned (Spark task locations), by slot
  * @param rows input rows
  * @param tokens input tokens
+ * @param skippedRows rows left out because their tokens were invalid (with {@code
+ *     --on-invalid-token skip})
  * @param wallSeconds driver-side time of the whole run
  * @param tokensPerSecond {@code tokens / wallSeconds}
  * @param layers one entry per layer
@@ -33,6 +35,7 @@ public record RunReport(
     List<String> slotLocations,
     long rows,
     long tokens,
+    long skippedRows,
     double wallSeconds,
     double tokensPerSecond,
     List<Layer> layers,
@@ -64,6 +67,8 @@ public record RunReport(
    *
    * @param tokens token-expert pairs it computed
    * @param executorId the executor it ran on
+   * @param pinned whether it ran on the executor its slot is pinned to (false: that executor was
+   *     gone or busy past the locality wait, and the experts were loaded where it ran)
    * @param gpuAddress the GPU it was given, or null
    * @param blockedSeconds time it waited for decoded input (the rest of its time overlapped)
    */
@@ -71,6 +76,7 @@ public record RunReport(
       int slot,
       long tokens,
       String executorId,
+      boolean pinned,
       String gpuAddress,
       double computeSeconds,
       double blockedSeconds) {}

@@ -18,6 +18,7 @@ import java.io.Serializable;
  * @param tokensPerExpert expert tasks: tokens per layer-local expert id; empty for owner tasks
  * @param expertLoads experts the executor had loaded when the task ended
  * @param backend expert tasks: the backend's description; empty for owner tasks
+ * @param skippedRows first owner tasks: rows left out under {@link InvalidTokenPolicy#SKIP}
  */
 @SuppressWarnings("ArrayRecordComponent") // a small report value, built once and not shared
 record TaskStat(
@@ -33,7 +34,8 @@ record TaskStat(
     long waitNanos,
     long[] tokensPerExpert,
     int expertLoads,
-    String backend)
+    String backend,
+    long skippedRows)
     implements Serializable {
   static final String OWNER = "owner";
   static final String EXPERT = "expert";

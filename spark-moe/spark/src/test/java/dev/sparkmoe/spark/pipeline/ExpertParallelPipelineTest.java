@@ -158,6 +158,26 @@ class ExpertParallelPipelineTest {
   }
 
   @Test
+  void invalidRowsFailNamingTheRowOrAreSkippedAndCounted() {
+    int[] tooLong = new int[2049];
+    Dataset<Row> bad =
+        input.union(
+            spark.createDataFrame(
+                List.of(
+                    RowFactory.create(2000L, new int[] {1, 512}),
+                    RowFactory.create(2001L, tooLong)),
+                input.schema()));
+    assertThatThrownBy(() -> inference().partitions(1).run(bad.filter("id = 2000")))
+        .hasRootCauseMessage(
+            "Invalid token id 512 in row 2000 at position 1 (expected: 0 <= id < 512)");
+    MoeInference.MoeRun run = inference().onInvalidToken("skip").partitions(3).run(bad);
+    assertThat(run.report().skippedRows()).isEqualTo(2);
+    Map<Long, float[]> out = embeddings(run);
+    assertThat(out).hasSize(ROWS + 2).doesNotContainKeys(2000L, 2001L);
+    assertThat(relativeError(out.get(5L), reference.get(5L))).isLessThan(1e-5);
+  }
+
+  @Test
   void arrowMemoryIsReleased() {
     inference().partitions(3).run(input);
     assertThat(ExecutorRuntime.allocator().getAllocatedMemory())

@@ -28,6 +28,8 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 /**
  * The pipeline on a real multi-process cluster: 4 executor JVMs, each with its own (fake) GPU.
@@ -41,11 +43,16 @@ class PipelineClusterTest {
   @TempDir static Path temp;
   private static SparkSession spark;
   private static String model;
+  private static String threeLayers;
 
   @BeforeAll
   static void start() {
     spark = LocalClusterSession.start("PipelineClusterTest", EXECUTORS);
     model = ModelFixtures.tinyMixtral(temp.resolve("model")).toString();
+    threeLayers =
+        ModelFixtures.write(
+                ModelFixtures.tiny().toBuilder().layers(3).seed(7).build(), temp.resolve("three"))
+            .toString();
   }
 
   @AfterAll
@@ -92,6 +99,45 @@ class PipelineClusterTest {
           .isEqualTo(hosted.size());
     }
     assertResultsMatchReference(run);
+  }
+
+  /**
+   * A lost executor in the expert stage of the middle layer, and failed tasks in the token-owner
+   * stage and in the final combine: Spark recomputes what was lost, and the output has every row
+   * once with the values of a fault-free run, bit for bit.
+   */
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"expert:1:0:exit", "owner:1:1:throw", "last:0:2:throw"})
+  void faultsChangeNothing(String fault) {
+    MoeInference inference = MoeInference.of(threeLayers).partitions(3);
+    Map<Long, List<Float>> clean = byId(inference.run(input()).rows().collectAsList());
+    spark.conf().set("spark.moe.test.inject-fault", fault);
+    MoeInference.MoeRun run;
+    try {
+      run = inference.run(input());
+    } finally {
+      spark.conf().unset("spark.moe.test.inject-fault");
+    }
+    List<Row> faulty = run.rows().collectAsList();
+    if (fault.endsWith(":exit")) {
+      assertThat(run.report().layers().get(2).slots())
+          .as("the lost executor's slot moved to another executor, which loaded its experts")
+          .anyMatch(slot -> !slot.pinned());
+    }
+    assertThat(faulty)
+        .extracting(r -> r.getLong(0))
+        .as("every row exactly once")
+        .doesNotHaveDuplicates()
+        .hasSize(ROWS);
+    assertThat(byId(faulty)).as("same values as the fault-free run").isEqualTo(clean);
+  }
+
+  private static Map<Long, List<Float>> byId(List<Row> rows) {
+    Map<Long, List<Float>> out = new HashMap<>();
+    for (Row row : rows) {
+      out.put(row.getLong(0), row.getList(1));
+    }
+    return out;
   }
 
   private static int slotOf(RunReport report, String executorId) {
