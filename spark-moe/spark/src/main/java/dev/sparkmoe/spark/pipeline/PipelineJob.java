@@ -1,8 +1,10 @@
 package dev.sparkmoe.spark.pipeline;
 
+import dev.sparkmoe.core.pipeline.OwnerState;
 import dev.sparkmoe.core.placement.PlacementPlan;
 import dev.sparkmoe.spark.cluster.Pinning;
 import java.util.ArrayList;
+import java.util.Iterator;
 import java.util.List;
 import org.apache.spark.api.java.JavaPairRDD;
 import org.apache.spark.api.java.JavaRDD;
@@ -54,7 +56,7 @@ final class PipelineJob {
     for (int layer = 0; layer < layers; layer++) {
       long layerStart = System.nanoTime();
       JavaPairRDD<Integer, SlotBatch> combined = expertStage(steps, layer);
-      JavaRDD<dev.sparkmoe.core.pipeline.OwnerState> states = steps.mapPartitions(stateOf(), true);
+      JavaRDD<OwnerState> states = steps.mapPartitions(stateOf(), true);
       if (layer + 1 < layers) {
         int next = layer + 1;
         JavaRDD<OwnerStep> nextSteps =
@@ -81,7 +83,7 @@ final class PipelineJob {
         steps.flatMapToPair(OwnerStep::dispatchPairs).partitionBy(bySlot);
     List<String> locations = new ArrayList<>();
     for (int p = 0; p < bySlot.numPartitions(); p++) {
-      locations.add(slotLocations.get(bySlot.slot(p) % slotLocations.size()));
+      locations.add(slotLocations.get(bySlot.slot(p)));
     }
     JavaRDD<Tuple2<Integer, SlotBatch>> pinned =
         Pinning.requestGpuPerTask(Pinning.pin(dispatched.rdd().toJavaRDD(), locations));
@@ -91,11 +93,9 @@ final class PipelineJob {
         .partitionBy(new OwnerPartitioner(m.partitions()));
   }
 
-  private static FlatMapFunction<
-          java.util.Iterator<OwnerStep>, dev.sparkmoe.core.pipeline.OwnerState>
-      stateOf() {
+  private static FlatMapFunction<Iterator<OwnerStep>, OwnerState> stateOf() {
     return it -> {
-      List<dev.sparkmoe.core.pipeline.OwnerState> out = new ArrayList<>(1);
+      List<OwnerState> out = new ArrayList<>(1);
       it.forEachRemaining(step -> out.add(step.state()));
       return out.iterator();
     };
