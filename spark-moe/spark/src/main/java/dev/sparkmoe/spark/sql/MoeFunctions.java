@@ -1,0 +1,126 @@
+package dev.sparkmoe.spark.sql;
+
+import java.util.List;
+import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.catalyst.FunctionIdentifier;
+import org.apache.spark.sql.catalyst.analysis.FunctionRegistry;
+import org.apache.spark.sql.catalyst.analysis.TableFunctionRegistry;
+import org.apache.spark.sql.catalyst.expressions.Expression;
+import org.apache.spark.sql.catalyst.expressions.ExpressionInfo;
+import org.apache.spark.sql.catalyst.plans.logical.LogicalPlan;
+import scala.Function1;
+import scala.Tuple3;
+import scala.collection.Seq;
+
+/**
+ * spark-moe's SQL functions, and their registration in a session that already exists.
+ *
+ * <pre>{@code
+ * MoeFunctions.register(spark);                                  // Java, Scala
+ * spark._jvm.dev.sparkmoe.spark.sql.MoeFunctions.register(spark._jsparkSession)   # PySpark
+ * }</pre>
+ */
+public final class MoeFunctions {
+  private static final String SINCE = "0.1.0";
+  private static final String SOURCE = "java_udf";
+
+  private MoeFunctions() {}
+
+  /**
+   * Registers {@code moe_infer}, {@code moe_num_tokens} and {@code moe_model_info} in {@code
+   * spark}'s function registries, for a session created before the spark-moe jar was on its
+   * classpath (a notebook attached to a running cluster). A function the session already has is
+   * left as it is, so calling this twice, or in a session that has the extension, changes nothing.
+   * The functions live in this session only; {@link SparkSession#newSession()} starts without them
+   * unless the extension is configured.
+   */
+  public static void register(SparkSession spark) {
+    FunctionRegistry functions = spark.sessionState().functionRegistry();
+    for (Scalar function : scalars()) {
+      if (!functions.functionExists(function.id())) {
+        functions.registerFunction(function.id(), function.info(), function.builder());
+      }
+    }
+    TableFunctionRegistry tables = spark.sessionState().tableFunctionRegistry();
+    Table infer = inferFunction();
+    if (!tables.functionExists(infer.id())) {
+      tables.registerFunction(infer.id(), infer.info(), infer.builder());
+    }
+  }
+
+  /** A scalar function: its name, its {@code DESCRIBE FUNCTION} text and its builder. */
+  record Scalar(
+      FunctionIdentifier id, ExpressionInfo info, Function1<Seq<Expression>, Expression> builder) {
+    Tuple3<FunctionIdentifier, ExpressionInfo, Function1<Seq<Expression>, Expression>>
+        description() {
+      return new Tuple3<>(id, info, builder);
+    }
+  }
+
+  /** A table-valued function: its name, its {@code DESCRIBE FUNCTION} text and its builder. */
+  record Table(
+      FunctionIdentifier id, ExpressionInfo info, Function1<Seq<Expression>, LogicalPlan> builder) {
+    Tuple3<FunctionIdentifier, ExpressionInfo, Function1<Seq<Expression>, LogicalPlan>>
+        description() {
+      return new Tuple3<>(id, info, builder);
+    }
+  }
+
+  static List<Scalar> scalars() {
+    return List.of(
+        new Scalar(
+            new FunctionIdentifier(NumTokensFunction.NAME),
+            info(
+                NumTokensFunction.class,
+                NumTokensFunction.NAME,
+                "_FUNC_(tokens) - The number of token ids in an array<int> token column; NULL for a"
+                    + " NULL array.",
+                "> SELECT _FUNC_(array(1, 2, 3));\n       3",
+                "misc_funcs"),
+            NumTokensFunction::build),
+        new Scalar(
+            new FunctionIdentifier(ModelInfoFunction.NAME),
+            info(
+                ModelInfoFunction.class,
+                ModelInfoFunction.NAME,
+                "_FUNC_(model_path) - The shape of the model in model_path (a folder with"
+                    + " config.json), as a struct: architecture, layers, experts, top_k, sizes."
+                    + " Reads only config.json, when the query is analyzed.",
+                "> SELECT _FUNC_('/models/m').num_experts;\n       16",
+                "misc_funcs"),
+            ModelInfoFunction::build));
+  }
+
+  static Table inferFunction() {
+    return new Table(
+        new FunctionIdentifier(MoeInferFunction.NAME),
+        info(
+            MoeInferFunction.class,
+            MoeInferFunction.NAME,
+            "_FUNC_(model_path, table, kind[, options]) - Runs the model over a tokenized table or"
+                + " view (an id column and an array<int> token column) with the expert-parallel"
+                + " pipeline, one output row per input row. kind: embedding, next-token, score or"
+                + " hidden. options: 'key=value;...' with keys placement, slots, partitions,"
+                + " activation-dtype, backend, id-column, tokens-column. The pipeline runs when"
+                + " the query is analyzed.",
+            "> SELECT * FROM _FUNC_('/models/m', 'docs', 'score', 'placement=one-per-gpu');",
+            "table_funcs"),
+        MoeInferFunction::build);
+  }
+
+  private static ExpressionInfo info(
+      Class<?> implementation, String name, String usage, String example, String group) {
+    return new ExpressionInfo(
+        implementation.getName(),
+        /* db= */ null,
+        name,
+        usage,
+        /* arguments= */ "",
+        "\n    Examples:\n      " + example + "\n  ",
+        /* note= */ "",
+        group,
+        SINCE,
+        /* deprecated= */ "",
+        SOURCE);
+  }
+}

@@ -1,0 +1,16 @@
+/**
+ * spark-moe in Spark SQL: the table-valued function {@code moe_infer} and the scalar helpers {@code
+ * moe_num_tokens} and {@code moe_model_info}.
+ *
+ * <p>They reach a session three ways: {@link dev.sparkmoe.spark.sql.MoeSparkExtensions} through
+ * {@code spark.sql.extensions}; the same class through {@code
+ * META-INF/services/org.apache.spark.sql.SparkSessionExtensionsProvider}, so any session built with
+ * the jar on its classpath has them; and {@link dev.sparkmoe.spark.sql.MoeFunctions#register} for a
+ * session that existed before the jar was attached.
+ *
+ * <p>{@code moe_infer} runs the expert-parallel pipeline when its query is analyzed, not when rows
+ * are fetched: {@code spark.sql("SELECT * FROM moe_infer(...)")} returns after the whole run, and
+ * every later analysis of the same text (a view over it, a second {@code spark.sql}) runs it again.
+ * {@code CACHE TABLE t AS SELECT * FROM moe_infer(...)} keeps one run's rows.
+ */
+package dev.sparkmoe.spark.sql;
