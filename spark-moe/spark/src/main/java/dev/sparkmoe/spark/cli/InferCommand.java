@@ -65,7 +65,7 @@ final class InferCommand implements Callable<Integer> {
 
   @Option(
       names = "--backend",
-      description = "Expert backend: cpu or auto (default: spark.moe.backend, else cpu).")
+      description = "Expert backend: cpu, cuda or auto (default: spark.moe.backend, else cpu).")
   String backend;
 
   @Option(
