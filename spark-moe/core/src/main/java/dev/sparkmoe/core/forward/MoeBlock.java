@@ -7,29 +7,30 @@ import dev.sparkmoe.core.routing.Router;
 import dev.sparkmoe.core.routing.Routing;
 
 /**
- * The sparse MoE block of one layer on a batch of normalized tokens: router GEMM, top-k routing,
- * one expert call per expert hit (tokens gathered), weighted scatter-add. Each token's expert
- * outputs are summed in ascending expert id, the order the expert-parallel pipeline also uses, so
- * results do not depend on how tokens were grouped. Thread-safe if the backend is.
+ * The routed experts of one MoE layer on a batch of normalized tokens: router GEMM and top-k
+ * routing ({@link #route}), then one expert call per expert hit (tokens gathered) and a weighted
+ * scatter-add. Each token's expert outputs are summed in ascending expert id, the order the
+ * expert-parallel pipeline also uses, so results do not depend on how tokens were grouped.
+ * Thread-safe if the backend is.
  */
 public final class MoeBlock {
   private final int hidden;
   private final int numExperts;
-  private final Router router;
   private final ExpertBackend backend;
 
-  public MoeBlock(int hidden, Router router, ExpertBackend backend) {
+  public MoeBlock(int hidden, int numExperts, ExpertBackend backend) {
     this.hidden = hidden;
-    this.numExperts = router.numExperts();
-    this.router = router;
+    this.numExperts = numExperts;
     this.backend = backend;
   }
 
   /**
-   * Router decisions for {@code numTokens} rows of {@code x} with router weight [numExperts,
-   * hidden].
+   * Router decisions for {@code numTokens} rows of {@code x} ([numTokens, hidden]) with router
+   * weight [router.numExperts(), hidden]: logits in f32 by one GEMM, then the router.
    */
-  public Routing route(float[] routerWeight, float[] x, int numTokens) {
+  public static Routing route(
+      Router router, float[] routerWeight, float[] x, int numTokens, int hidden) {
+    int numExperts = router.numExperts();
     float[] logits = new float[numTokens * numExperts];
     Gemm.multiplyTransposed(x, numTokens, hidden, routerWeight, numExperts, logits);
     return router.route(logits, numTokens);

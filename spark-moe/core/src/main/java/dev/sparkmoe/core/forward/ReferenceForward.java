@@ -3,20 +3,18 @@ package dev.sparkmoe.core.forward;
 import dev.sparkmoe.core.backend.ExpertBackend;
 import dev.sparkmoe.core.backend.ResidentExpert;
 import dev.sparkmoe.core.model.DenseWeights;
-import dev.sparkmoe.core.model.LayerWeights;
 import dev.sparkmoe.core.model.ModelConfig;
 import dev.sparkmoe.core.model.MoeModel;
-import dev.sparkmoe.core.nn.Attention;
 import dev.sparkmoe.core.nn.RmsNorm;
-import dev.sparkmoe.core.nn.Rope;
-import dev.sparkmoe.core.routing.SoftmaxTopKRouter;
+import dev.sparkmoe.core.routing.Routing;
 import java.util.List;
 
 /**
- * The single-process forward pass, f32, Hugging Face Mixtral semantics: embedding; per layer
- * RMSNorm → attention → residual → RMSNorm → router → experts → weighted sum → residual; final
- * RMSNorm. It is the oracle every backend and placement is compared with, and the building blocks
- * it uses are the ones the Spark pipeline uses.
+ * The single-process forward pass, f32, Hugging Face semantics of every supported family:
+ * embedding; per layer the token side of {@link DecoderStage} (attention, norms, router, shared
+ * expert or dense MLP) and, for MoE layers, the routed experts' weighted sum added to the residual;
+ * final RMSNorm. It is the oracle every backend and placement is compared with, and the building
+ * blocks it uses are the ones the Spark pipeline uses.
  *
  * <p>Experts are made resident on the backend on first use and kept, once per instance. Thread-safe
  * when the backend is: concurrent {@link #run} calls share the resident experts.
@@ -26,6 +24,7 @@ public final class ReferenceForward {
   private final MoeModel model;
   private final DenseWeights dense;
   private final ExpertBackend backend;
+  private final DecoderStage stage;
   private final MoeBlock moe;
   private final OutputHead head;
   private final ResidentExpert[][] resident;
@@ -35,11 +34,8 @@ public final class ReferenceForward {
     this.model = model;
     this.dense = dense;
     this.backend = backend;
-    this.moe =
-        new MoeBlock(
-            config.hiddenSize(),
-            SoftmaxTopKRouter.mixtral(config.numExperts(), config.topK()),
-            backend);
+    this.stage = new DecoderStage(config, dense);
+    this.moe = new MoeBlock(config.hiddenSize(), config.numExperts(), backend);
     this.head = new OutputHead(config, dense.lmHead());
     this.resident = new ResidentExpert[config.numLayers()][config.numExperts()];
   }
@@ -67,21 +63,13 @@ public final class ReferenceForward {
     float[] h = embed(rows, total);
     float[] x = new float[total * hidden];
     float[] delta = new float[total * hidden];
-    Attention attention = attentionFor(rows);
     for (int layer = 0; layer < config.numLayers(); layer++) {
-      LayerWeights weights = dense.layers().get(layer);
-      if (weights.hasAttention()) {
-        RmsNorm.apply(h, total, hidden, weights.inputNorm(), config.rmsNormEps(), x);
-        for (int r = 0; r < rows.size(); r++) {
-          int length = offsets[r + 1] - offsets[r];
-          attention.apply(weights.attention(), x, offsets[r], length, delta);
-        }
-        addInPlace(h, delta, total * hidden);
+      Routing routing = stage.run(layer, h, offsets, x);
+      if (routing != null) {
+        int current = layer;
+        moe.apply(routing, x, total, e -> resident(current, e), delta);
+        DecoderStage.addInPlace(h, delta);
       }
-      RmsNorm.apply(h, total, hidden, weights.postAttentionNorm(), config.rmsNormEps(), x);
-      int current = layer;
-      moe.apply(moe.route(weights.router(), x, total), x, total, e -> resident(current, e), delta);
-      addInPlace(h, delta, total * hidden);
     }
     RmsNorm.apply(h, total, hidden, dense.finalNorm(), config.rmsNormEps(), x);
     return new FinalHidden(x, offsets, hidden);
@@ -100,22 +88,10 @@ public final class ReferenceForward {
     return h;
   }
 
-  /** Attention with a RoPE table covering the longest row. */
-  private Attention attentionFor(List<int[]> rows) {
-    int longest = rows.stream().mapToInt(r -> r.length).max().orElse(1);
-    return new Attention(config, new Rope(config.headDim(), longest, config.ropeTheta()));
-  }
-
   private synchronized ResidentExpert resident(int layer, int expert) {
     if (resident[layer][expert] == null) {
       resident[layer][expert] = backend.upload(model.loadExpert(layer, expert));
     }
     return resident[layer][expert];
-  }
-
-  private static void addInPlace(float[] target, float[] delta, int length) {
-    for (int i = 0; i < length; i++) {
-      target[i] += delta[i];
-    }
   }
 }

@@ -3,6 +3,8 @@ package dev.sparkmoe.core.model;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.sparkmoe.core.InvalidModelException;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
 
 /**
  * Typed, checked access to the keys of one {@code config.json}; every failure names the file and
@@ -27,9 +29,97 @@ final class ConfigFields {
     return positiveInt(key, node);
   }
 
+  /** The first of {@code keys} that is set; fails naming the first key if none is. */
+  int requiredInt(String... keys) {
+    for (String key : keys) {
+      if (has(key)) {
+        return requiredInt(key);
+      }
+    }
+    return requiredInt(keys[0]);
+  }
+
   int optionalInt(String key, int defaultValue) {
     JsonNode node = root.get(key);
     return node == null || node.isNull() ? defaultValue : positiveInt(key, node);
+  }
+
+  /**
+   * As transformers treats a key whose dataclass default differs from its {@code None} fallback:
+   * {@code absentValue} when the key is missing, {@code nullValue} when it is {@code null}.
+   */
+  int optionalInt(String key, int absentValue, int nullValue) {
+    JsonNode node = root.get(key);
+    if (node == null) {
+      return absentValue;
+    }
+    return node.isNull() ? nullValue : positiveInt(key, node);
+  }
+
+  int optionalNonNegativeInt(String key, int defaultValue) {
+    JsonNode node = root.get(key);
+    if (node == null || node.isNull()) {
+      return defaultValue;
+    }
+    check(
+        node.canConvertToInt() && node.isIntegralNumber() && node.asInt() >= 0,
+        key,
+        node,
+        "an integer >= 0");
+    return node.asInt();
+  }
+
+  /** A list of integers >= 0, empty when the key is missing or null. */
+  List<Integer> optionalIntList(String key) {
+    JsonNode node = root.get(key);
+    List<Integer> values = new ArrayList<>();
+    if (node == null || node.isNull()) {
+      return values;
+    }
+    check(node.isArray(), key, node, "a list of layer indices");
+    for (JsonNode item : node) {
+      check(
+          item.canConvertToInt() && item.isIntegralNumber() && item.asInt() >= 0,
+          key,
+          node,
+          "a list of layer indices");
+      values.add(item.asInt());
+    }
+    return values;
+  }
+
+  /** A list of strings, empty when the key is missing or null. */
+  List<String> optionalStringList(String key) {
+    JsonNode node = root.get(key);
+    List<String> values = new ArrayList<>();
+    if (node == null || node.isNull()) {
+      return values;
+    }
+    check(node.isArray(), key, node, "a list of strings");
+    for (JsonNode item : node) {
+      check(item.isTextual(), key, node, "a list of strings");
+      values.add(item.asText());
+    }
+    return values;
+  }
+
+  String optionalString(String key, String defaultValue) {
+    JsonNode node = root.get(key);
+    if (node == null || node.isNull()) {
+      return defaultValue;
+    }
+    check(node.isTextual(), key, node, "a string");
+    return node.asText();
+  }
+
+  /** Whether {@code key} is present and not {@code null}. */
+  boolean has(String key) {
+    JsonNode node = root.get(key);
+    return node != null && !node.isNull();
+  }
+
+  Path file() {
+    return file;
   }
 
   double optionalDouble(String key, double defaultValue) {

@@ -10,7 +10,8 @@ import java.nio.file.Path;
 
 /**
  * Reads a Hugging Face {@code config.json} into a {@link ModelConfig}, applying the defaults that
- * {@code transformers} applies for the architecture. Stateless and thread-safe.
+ * {@code transformers} applies for the architecture (see {@link Architecture} for the families).
+ * Stateless and thread-safe.
  */
 public final class ModelConfigReader {
   /** Configs are a few kilobytes; anything this large is not a config. */
@@ -60,38 +61,8 @@ public final class ModelConfigReader {
   }
 
   static ModelConfig parse(JsonNode root, Path file) {
-    ConfigFields fields = new ConfigFields(root, file);
     Architecture architecture = Architecture.fromClassName(architectureName(root, file), file);
-    int hidden = fields.requiredInt("hidden_size");
-    int heads = fields.requiredInt("num_attention_heads");
-    int kvHeads = fields.optionalInt("num_key_value_heads", heads);
-    int headDim = fields.optionalInt("head_dim", hidden / heads);
-    int experts = fields.requiredInt("num_local_experts");
-    int topK = fields.requiredInt("num_experts_per_tok");
-    fields.check(
-        heads % kvHeads == 0,
-        "num_attention_heads",
-        heads,
-        "a multiple of num_key_value_heads " + kvHeads);
-    fields.check(
-        topK <= experts, "num_experts_per_tok", topK, "at most num_local_experts " + experts);
-    fields.rejectRopeScaling();
-    return new ModelConfig(
-        architecture,
-        hidden,
-        fields.requiredInt("intermediate_size"),
-        fields.requiredInt("num_hidden_layers"),
-        heads,
-        kvHeads,
-        headDim,
-        experts,
-        topK,
-        fields.requiredInt("vocab_size"),
-        (float) fields.optionalDouble("rms_norm_eps", 1e-5),
-        fields.ropeTheta(1e6),
-        fields.optionalBoolean("tie_word_embeddings", false),
-        fields.optionalInt("max_position_embeddings", 4096 * 32),
-        /* null means full attention */ fields.optionalInt("sliding_window", 0));
+    return FamilyConfigs.read(architecture, new ConfigFields(root, file));
   }
 
   private static String architectureName(JsonNode root, Path file) {

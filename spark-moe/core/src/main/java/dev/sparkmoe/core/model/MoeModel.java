@@ -69,8 +69,18 @@ public final class MoeModel implements Closeable {
     return new DenseWeights(embedding, List.copyOf(layers), read(layout.finalNorm()), lmHead);
   }
 
-  /** Reads and decodes one expert's weights: only that expert's bytes are touched. */
+  /**
+   * Reads and decodes one expert's weights: only that expert's bytes are touched.
+   *
+   * @throws IllegalArgumentException if {@code layer} is a dense layer, which has no experts
+   */
   public ExpertWeights loadExpert(int layer, int expert) {
+    if (!config.isMoeLayer(layer)) {
+      throw new IllegalArgumentException(
+          String.format(
+              "Cannot load expert %d of layer %d: layer %d is a dense MLP layer (dense layers: %s)",
+              expert, layer, layer, config.feedForward().denseLayers()));
+    }
     int hidden = config.hiddenSize();
     int ffn = config.intermediateSize();
     float[] gateUp = new float[2 * ffn * hidden];
@@ -86,15 +96,54 @@ public final class MoeModel implements Closeable {
     float[] inputNorm = null;
     if (attentionLayers[layer]) {
       inputNorm = read(layout.inputNorm(layer));
-      attention =
-          new AttentionWeights(
-              read(layout.queryProj(layer)),
-              read(layout.keyProj(layer)),
-              read(layout.valueProj(layer)),
-              read(layout.outputProj(layer)));
+      attention = loadAttention(layer);
     }
-    return new LayerWeights(
-        inputNorm, attention, read(layout.postAttentionNorm(layer)), read(layout.router(layer)));
+    float[] postNorm = read(layout.postAttentionNorm(layer));
+    if (!config.isMoeLayer(layer)) {
+      MlpWeights mlp =
+          loadMlp(layout.denseMlp(layer), config.feedForward().denseIntermediateSize());
+      return new LayerWeights(inputNorm, attention, postNorm, null, mlp);
+    }
+    FeedForwardSpec feedForward = config.feedForward();
+    MoeWeights moe =
+        new MoeWeights(
+            read(layout.router(layer)),
+            config.router().usesCorrectionBias() ? read(layout.routerCorrectionBias(layer)) : null,
+            feedForward.hasSharedExpert()
+                ? loadMlp(layout.sharedExpert(layer), feedForward.sharedExpertSize())
+                : null,
+            feedForward.sharedExpertGate() ? read(layout.sharedExpertGate(layer)) : null);
+    return new LayerWeights(inputNorm, attention, postNorm, moe, null);
+  }
+
+  private AttentionWeights loadAttention(int layer) {
+    AttentionSpec spec = config.attention();
+    boolean norms = spec.qkNorm() != AttentionSpec.QkNorm.NONE;
+    return new AttentionWeights(
+        read(layout.queryProj(layer)),
+        read(layout.keyProj(layer)),
+        read(layout.valueProj(layer)),
+        read(layout.outputProj(layer)),
+        spec.qkvBias() ? readBias(layout.queryProj(layer)) : null,
+        spec.qkvBias() ? readBias(layout.keyProj(layer)) : null,
+        spec.qkvBias() ? readBias(layout.valueProj(layer)) : null,
+        spec.outputBias() ? readBias(layout.outputProj(layer)) : null,
+        norms ? read(layout.queryNorm(layer)) : null,
+        norms ? read(layout.keyNorm(layer)) : null);
+  }
+
+  /** An MLP under {@code prefix}, its gate and up projections fused as an expert's are. */
+  private MlpWeights loadMlp(String prefix, int ffn) {
+    int hidden = config.hiddenSize();
+    int half = ffn * hidden;
+    float[] gateUp = new float[2 * half];
+    checkpoint.readFloats(prefix + "gate_proj.weight", 0, gateUp, 0, half);
+    checkpoint.readFloats(prefix + "up_proj.weight", 0, gateUp, half, half);
+    return new MlpWeights(hidden, ffn, gateUp, read(prefix + "down_proj.weight"));
+  }
+
+  private float[] readBias(String weight) {
+    return read(WeightLayout.bias(weight));
   }
 
   private float[] read(String tensor) {

@@ -1,43 +1,117 @@
 package dev.sparkmoe.core.model;
 
 /**
- * Where each weight of a decoder lives in the checkpoint: one implementation per family's tensor
- * names. Stateless; every method returns a tensor name.
+ * Where each weight of a decoder lives in the checkpoint: the names all families share are
+ * defaults, each family's layout names its router and experts. Stateless; every method returns a
+ * tensor name.
  */
 public interface WeightLayout {
-  String embedTokens();
+  /** {@code model.layers.<layer>.<suffix>}. */
+  static String layer(int layer, String suffix) {
+    return "model.layers." + layer + "." + suffix;
+  }
 
-  String inputNorm(int layer);
+  /** The bias beside a {@code .weight} tensor. */
+  static String bias(String weight) {
+    return weight.substring(0, weight.length() - ".weight".length()) + ".bias";
+  }
 
-  String queryProj(int layer);
+  default String embedTokens() {
+    return "model.embed_tokens.weight";
+  }
 
-  String keyProj(int layer);
+  default String inputNorm(int layer) {
+    return layer(layer, "input_layernorm.weight");
+  }
 
-  String valueProj(int layer);
+  /** The prefix of every attention tensor of a layer. */
+  default String attentionPrefix(int layer) {
+    return layer(layer, "self_attn.");
+  }
 
-  String outputProj(int layer);
+  default String queryProj(int layer) {
+    return layer(layer, "self_attn.q_proj.weight");
+  }
 
-  String postAttentionNorm(int layer);
+  default String keyProj(int layer) {
+    return layer(layer, "self_attn.k_proj.weight");
+  }
 
-  String router(int layer);
+  default String valueProj(int layer) {
+    return layer(layer, "self_attn.v_proj.weight");
+  }
+
+  default String outputProj(int layer) {
+    return layer(layer, "self_attn.o_proj.weight");
+  }
+
+  /** The RMSNorm weight of the queries (Qwen3-MoE per head, OLMoE over the whole projection). */
+  default String queryNorm(int layer) {
+    return layer(layer, "self_attn.q_norm.weight");
+  }
+
+  default String keyNorm(int layer) {
+    return layer(layer, "self_attn.k_norm.weight");
+  }
+
+  default String postAttentionNorm(int layer) {
+    return layer(layer, "post_attention_layernorm.weight");
+  }
+
+  /** The router weight, shape [experts, hidden]. */
+  default String router(int layer) {
+    return layer(layer, "mlp.gate.weight");
+  }
+
+  /** DeepSeek-V3's selection bias, shape [experts]. */
+  default String routerCorrectionBias(int layer) {
+    return layer(layer, "mlp.gate.e_score_correction_bias");
+  }
 
   /** The expert's gate projection (Mixtral {@code w1}), shape [ffn, hidden]. */
-  String expertGate(int layer, int expert);
+  default String expertGate(int layer, int expert) {
+    return layer(layer, "mlp.experts." + expert + ".gate_proj.weight");
+  }
 
   /** The expert's up projection (Mixtral {@code w3}), shape [ffn, hidden]. */
-  String expertUp(int layer, int expert);
+  default String expertUp(int layer, int expert) {
+    return layer(layer, "mlp.experts." + expert + ".up_proj.weight");
+  }
 
   /** The expert's down projection (Mixtral {@code w2}), shape [hidden, ffn]. */
-  String expertDown(int layer, int expert);
+  default String expertDown(int layer, int expert) {
+    return layer(layer, "mlp.experts." + expert + ".down_proj.weight");
+  }
 
-  String finalNorm();
+  /** The shared expert's module prefix: {@code shared_expert} (Qwen2-MoE). */
+  default String sharedExpert(int layer) {
+    return layer(layer, "mlp.shared_expert.");
+  }
 
-  String lmHead();
+  /** Qwen2-MoE's gate of the shared expert, shape [1, hidden]. */
+  default String sharedExpertGate(int layer) {
+    return layer(layer, "mlp.shared_expert_gate.weight");
+  }
+
+  /** The dense MLP of a layer without experts: module prefix {@code mlp.}. */
+  default String denseMlp(int layer) {
+    return layer(layer, "mlp.");
+  }
+
+  default String finalNorm() {
+    return "model.norm.weight";
+  }
+
+  default String lmHead() {
+    return "lm_head.weight";
+  }
 
   /** The layout of {@code architecture}. */
   static WeightLayout of(Architecture architecture) {
     return switch (architecture) {
       case MIXTRAL -> new MixtralLayout();
+      case QWEN2_MOE, QWEN3_MOE, OLMOE -> new WeightLayout() {};
+      case DEEPSEEK_V3 -> new DeepSeekV3Layout();
     };
   }
 }

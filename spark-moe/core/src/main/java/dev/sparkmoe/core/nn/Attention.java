@@ -1,12 +1,15 @@
 package dev.sparkmoe.core.nn;
 
+import dev.sparkmoe.core.model.AttentionSpec;
 import dev.sparkmoe.core.model.AttentionWeights;
 import dev.sparkmoe.core.model.ModelConfig;
 
 /**
- * Causal grouped-query self-attention of one sequence, Hugging Face eager semantics: RoPE on
- * queries and keys, scores at {@code 1/sqrt(headDim)}, causal (and, if configured, sliding-window)
- * mask, f32 softmax, output projection. Stateless apart from its configuration; thread-safe.
+ * Causal grouped-query self-attention of one sequence, Hugging Face eager semantics: projections
+ * (with biases where the family has them), QK RMSNorm (per head for Qwen3-MoE, over the whole
+ * projection for OLMoE), OLMoE's clamp, RoPE on queries and keys, scores at {@code
+ * 1/sqrt(headDim)}, causal (and, if configured, sliding-window) mask, f32 softmax, output
+ * projection. Stateless apart from its configuration; thread-safe.
  */
 public final class Attention {
   private final ModelConfig config;
@@ -29,20 +32,35 @@ public final class Attention {
   public void apply(AttentionWeights weights, float[] x, int offsetTokens, int n, float[] out) {
     int hidden = config.hiddenSize();
     int qWidth = config.queryWidth();
-    int kvWidth = config.kvWidth();
-    float[] q = new float[n * qWidth];
-    float[] k = new float[n * kvWidth];
-    float[] v = new float[n * kvWidth];
     int xOffset = offsetTokens * hidden;
-    Gemm.multiplyTransposed(
-        x, xOffset, hidden, n, hidden, weights.query(), 0, hidden, qWidth, q, 0, qWidth);
-    Gemm.multiplyTransposed(
-        x, xOffset, hidden, n, hidden, weights.key(), 0, hidden, kvWidth, k, 0, kvWidth);
-    Gemm.multiplyTransposed(
-        x, xOffset, hidden, n, hidden, weights.value(), 0, hidden, kvWidth, v, 0, kvWidth);
+    float[] q = project(x, xOffset, n, weights.query(), weights.queryBias(), qWidth);
+    float[] k = project(x, xOffset, n, weights.key(), weights.keyBias(), config.kvWidth());
+    float[] v = project(x, xOffset, n, weights.value(), weights.valueBias(), config.kvWidth());
+    normalize(q, n, config.numHeads(), weights.queryNorm());
+    normalize(k, n, config.numKvHeads(), weights.keyNorm());
+    clamp(q);
+    clamp(k);
+    clamp(v);
     rope.apply(q, 0, qWidth, n, config.numHeads());
-    rope.apply(k, 0, kvWidth, n, config.numKvHeads());
-    float[] context = new float[n * qWidth];
+    rope.apply(k, 0, config.kvWidth(), n, config.numKvHeads());
+    float[] context = attend(q, k, v, n);
+    Gemm.multiplyTransposed(
+        context, 0, qWidth, n, qWidth, weights.output(), 0, qWidth, hidden, out, xOffset, hidden);
+    addBias(out, xOffset, n, weights.outputBias());
+  }
+
+  /** {@code x · Wᵀ + b} for rows {@code [xOffset / hidden, + n)} of {@code x}, into a new array. */
+  private float[] project(float[] x, int xOffset, int n, float[] weight, float[] bias, int width) {
+    int hidden = config.hiddenSize();
+    float[] y = new float[n * width];
+    Gemm.multiplyTransposed(x, xOffset, hidden, n, hidden, weight, 0, hidden, width, y, 0, width);
+    addBias(y, 0, n, bias);
+    return y;
+  }
+
+  /** Softmax attention of every query head over its key/value head: the [n, qWidth] context. */
+  private float[] attend(float[] q, float[] k, float[] v, int n) {
+    float[] context = new float[n * config.queryWidth()];
     float[] scores = new float[n * n];
     float[][] keys = splitHeads(k, n, config.numKvHeads());
     float[][] values = splitHeads(v, n, config.numKvHeads());
@@ -53,8 +71,43 @@ public final class Attention {
       attendHead(
           queries[head], keys[kvHead], values[kvHead], n, scores, context, head * config.headDim());
     }
-    Gemm.multiplyTransposed(
-        context, 0, qWidth, n, qWidth, weights.output(), 0, hidden, hidden, out, xOffset, hidden);
+    return context;
+  }
+
+  /** Adds {@code bias} (null: none) to each of the {@code n} rows of {@code x} from {@code at}. */
+  private static void addBias(float[] x, int at, int n, float[] bias) {
+    if (bias == null) {
+      return;
+    }
+    for (int t = 0; t < n; t++) {
+      int base = at + t * bias.length;
+      for (int i = 0; i < bias.length; i++) {
+        x[base + i] += bias[i];
+      }
+    }
+  }
+
+  /**
+   * RMS-normalizes, in place, queries or keys of {@code n} tokens with {@code numHeads} heads: per
+   * head for {@link AttentionSpec.QkNorm#PER_HEAD}, else over the whole projection. Null: no norm.
+   */
+  private void normalize(float[] x, int n, int numHeads, float[] weight) {
+    if (weight == null) {
+      return;
+    }
+    boolean perHead = config.attention().qkNorm() == AttentionSpec.QkNorm.PER_HEAD;
+    RmsNorm.apply(x, perHead ? n * numHeads : n, weight.length, weight, config.rmsNormEps(), x);
+  }
+
+  /** OLMoE's {@code clip_qkv}: clamps every value to {@code [-clip, clip]}; 0 is no clamp. */
+  private void clamp(float[] x) {
+    float clip = config.attention().clipQkv();
+    if (clip == 0f) {
+      return;
+    }
+    for (int i = 0; i < x.length; i++) {
+      x[i] = Math.max(-clip, Math.min(clip, x[i]));
+    }
   }
 
   /**

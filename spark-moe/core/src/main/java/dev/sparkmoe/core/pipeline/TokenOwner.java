@@ -2,28 +2,23 @@ package dev.sparkmoe.core.pipeline;
 
 import dev.sparkmoe.core.batch.CombineBatch;
 import dev.sparkmoe.core.batch.DispatchBatch;
+import dev.sparkmoe.core.forward.DecoderStage;
 import dev.sparkmoe.core.forward.FinalHidden;
 import dev.sparkmoe.core.model.DenseWeights;
-import dev.sparkmoe.core.model.LayerWeights;
 import dev.sparkmoe.core.model.ModelConfig;
-import dev.sparkmoe.core.nn.Attention;
-import dev.sparkmoe.core.nn.Gemm;
 import dev.sparkmoe.core.nn.RmsNorm;
-import dev.sparkmoe.core.nn.Rope;
 import dev.sparkmoe.core.placement.PlacementPlan;
-import dev.sparkmoe.core.routing.Router;
 import dev.sparkmoe.core.routing.Routing;
-import dev.sparkmoe.core.routing.SoftmaxTopKRouter;
 import java.util.ArrayList;
-import java.util.Arrays;
 import java.util.List;
 
 /**
- * The token-owner side of the expert-parallel pipeline, engine-agnostic: embedding, per layer
- * attention, RMSNorm, router and packing of one {@link DispatchBatch} per target slot, and the
- * combine of weighted expert outputs back into the residual. The arithmetic is the reference
- * forward's, operation for operation, so with f32 activations the pipeline reproduces it bit for
- * bit.
+ * The token-owner side of the expert-parallel pipeline, engine-agnostic: embedding, per layer the
+ * {@link DecoderStage} (attention, RMSNorm, the router from the model's config, and the dense work
+ * of every token: the shared expert of a MoE layer, the whole MLP of a dense layer) and packing of
+ * one {@link DispatchBatch} per target slot, and the combine of weighted expert outputs back into
+ * the residual. The arithmetic is the reference forward's, operation for operation, so with f32
+ * activations the pipeline reproduces it bit for bit.
  *
  * <p>Thread-safe: holds only shared read-only weights.
  */
@@ -31,13 +26,13 @@ public final class TokenOwner {
   private final ModelConfig config;
   private final DenseWeights dense;
   private final PlacementPlan placement;
-  private final Router router;
+  private final DecoderStage stage;
 
   public TokenOwner(ModelConfig config, DenseWeights dense, PlacementPlan placement) {
     this.config = config;
     this.dense = dense;
     this.placement = placement;
-    this.router = SoftmaxTopKRouter.mixtral(config.numExperts(), config.topK());
+    this.stage = new DecoderStage(config, dense);
   }
 
   /** Builds the state of a partition's rows with their embeddings as the residual. */
@@ -58,44 +53,18 @@ public final class TokenOwner {
   }
 
   /**
-   * Runs {@code layer}'s attention on the residual (in place) and routes every token; returns one
-   * batch per slot that receives tokens, in ascending slot order, each paired with its slot.
+   * Runs {@code layer}'s token side on the residual (in place) and routes every token; returns one
+   * batch per slot that receives tokens, in ascending slot order, each paired with its slot. A
+   * dense layer (no experts) has computed its MLP here and returns no batch.
    */
   public List<SlotDispatch> route(OwnerState state, int layer) {
-    LayerWeights weights = dense.layers().get(layer);
-    int total = state.numTokens();
-    int hidden = config.hiddenSize();
-    float[] x = new float[total * hidden];
-    if (weights.hasAttention()) {
-      attention(state, weights, x);
-    }
-    RmsNorm.apply(
-        state.residual(), total, hidden, weights.postAttentionNorm(), config.rmsNormEps(), x);
-    float[] logits = new float[total * config.numExperts()];
-    Gemm.multiplyTransposed(x, total, hidden, weights.router(), config.numExperts(), logits);
-    Routing routing = router.route(logits, total);
-    return pack(state, layer, routing, x);
+    float[] x = new float[state.numTokens() * config.hiddenSize()];
+    Routing routing = stage.run(layer, state.residual(), state.rowOffsets(), x);
+    return routing == null ? List.of() : pack(state, layer, routing, x);
   }
 
   /** A dispatch batch and the slot it goes to. */
   public record SlotDispatch(int slot, DispatchBatch batch) {}
-
-  private void attention(OwnerState state, LayerWeights weights, float[] x) {
-    int total = state.numTokens();
-    int hidden = config.hiddenSize();
-    RmsNorm.apply(state.residual(), total, hidden, weights.inputNorm(), config.rmsNormEps(), x);
-    int longest = Arrays.stream(state.tokens()).mapToInt(r -> r.length).max().orElse(1);
-    Attention attention =
-        new Attention(config, new Rope(config.headDim(), Math.max(1, longest), config.ropeTheta()));
-    float[] delta = new float[total * hidden];
-    for (int r = 0; r < state.numRows(); r++) {
-      int length = state.rowOffsets()[r + 1] - state.rowOffsets()[r];
-      if (length > 0) {
-        attention.apply(weights.attention(), x, state.rowOffsets()[r], length, delta);
-      }
-    }
-    addInPlace(state.residual(), delta);
-  }
 
   private List<SlotDispatch> pack(OwnerState state, int layer, Routing routing, float[] x) {
     int[] slots = placement.layerSlots(layer);

@@ -5,7 +5,7 @@ import java.util.Objects;
 
 /**
  * Sigmoid scores with group-limited top-k selection and a selection-only bias: DeepSeek-V3's
- * routing, as Hugging Face's {@code DeepseekV3MoE.route_tokens_to_experts} does it.
+ * routing, as {@code transformers} 5.18's {@code DeepseekV3TopkRouter} does it.
  *
  * <p>Per token, in fp32:
  *
@@ -15,9 +15,10 @@ import java.util.Objects;
  *   <li>experts form {@code numGroups} consecutive groups of equal size; a group's score is the sum
  *       of its two highest choice scores, and the {@code topKGroups} groups with the highest group
  *       scores are kept;
- *   <li>experts of the other groups get a choice score of {@code 0.0}, not {@code -inf}, exactly as
- *       Hugging Face's {@code masked_fill(..., 0.0)}: a masked expert can still beat kept experts
- *       whose biased score is negative;
+ *   <li>experts of the other groups get a choice score of {@code -inf}, as {@code transformers} 5's
+ *       {@code masked_fill(..., float("-inf"))} and DeepSeek's own inference code do: a masked
+ *       expert is never chosen, even over kept experts whose biased score is negative (the older
+ *       remote code masked to {@code 0.0}, which let such an expert win);
  *   <li>the {@code topK} experts with the highest choice scores are chosen, best first;
  *   <li>their weights are their sigmoid scores without the bias; with {@link
  *       TopKNormalization#RENORMALIZE} each is divided by {@code (sum + 1e-20)}, the sum taken in
@@ -141,7 +142,8 @@ public final class GroupLimitedSigmoidRouter implements Router {
     }
     for (int group = 0; group < numGroups; group++) {
       if (!scratch.groupKept[group]) {
-        Arrays.fill(scratch.choice, group * groupSize, (group + 1) * groupSize, 0f);
+        Arrays.fill(
+            scratch.choice, group * groupSize, (group + 1) * groupSize, Float.NEGATIVE_INFINITY);
       }
     }
   }

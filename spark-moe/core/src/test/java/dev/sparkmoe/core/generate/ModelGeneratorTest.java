@@ -3,7 +3,6 @@ package dev.sparkmoe.core.generate;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.sparkmoe.core.backend.CpuExpertBackend;
 import dev.sparkmoe.core.forward.MoeBlock;
 import dev.sparkmoe.core.model.DenseWeights;
 import dev.sparkmoe.core.model.ModelConfig;
@@ -49,12 +48,13 @@ class ModelGeneratorTest {
       }
       RmsNorm.apply(
           x, row.length, h, dense.layers().get(0).postAttentionNorm(), config.rmsNormEps(), x);
-      MoeBlock block =
-          new MoeBlock(
-              h,
+      Routing routing =
+          MoeBlock.route(
               SoftmaxTopKRouter.mixtral(config.numExperts(), config.topK()),
-              new CpuExpertBackend());
-      Routing routing = block.route(dense.layers().get(0).router(), x, row.length);
+              dense.layers().get(0).moe().router(),
+              x,
+              row.length,
+              h);
       int[] load = new int[config.numExperts()];
       for (int e : routing.experts()) {
         load[e]++;

@@ -14,7 +14,7 @@ class ModelConfigReaderTest {
   private static final String MINIMAL =
       """
       {"architectures": ["MixtralForCausalLM"], "hidden_size": 64, "intermediate_size": 96,
-       "num_hidden_layers": 2, "num_attention_heads": 4, "num_local_experts": 8,
+       "num_hidden_layers": 2, "num_attention_heads": 16, "num_local_experts": 8,
        "num_experts_per_tok": 2, "vocab_size": 512%s}
       """;
 
@@ -24,9 +24,12 @@ class ModelConfigReaderTest {
   void appliesTransformersDefaults() throws IOException {
     ModelConfig config = read(String.format(MINIMAL, ""));
     assertThat(config.numKvHeads())
-        .as("num_key_value_heads defaults to num_attention_heads")
-        .isEqualTo(4);
-    assertThat(config.headDim()).as("head_dim defaults to hidden / heads").isEqualTo(16);
+        .as("a missing num_key_value_heads is MixtralConfig's 8")
+        .isEqualTo(8);
+    assertThat(read(String.format(MINIMAL, ", \"num_key_value_heads\": null")).numKvHeads())
+        .as("num_key_value_heads null means num_attention_heads")
+        .isEqualTo(16);
+    assertThat(config.headDim()).as("head_dim defaults to hidden / heads").isEqualTo(4);
     assertThat(config.rmsNormEps()).as("MixtralConfig rms_norm_eps").isEqualTo(1e-5f);
     assertThat(config.ropeTheta()).as("MixtralConfig rope_theta").isEqualTo(1e6);
     assertThat(config.maxPositionEmbeddings())
@@ -52,7 +55,9 @@ class ModelConfigReaderTest {
     assertThatThrownBy(() -> read(json))
         .isInstanceOf(InvalidModelException.class)
         .hasMessage(
-            "Invalid architecture LlamaForCausalLM in %s (expected: one of MixtralForCausalLM)",
+            "Invalid architecture LlamaForCausalLM in %s (expected: one of MixtralForCausalLM,"
+                + " Qwen2MoeForCausalLM, Qwen3MoeForCausalLM, OlmoeForCausalLM,"
+                + " DeepseekV3ForCausalLM)",
             dir.resolve("config.json"));
   }
 
@@ -70,7 +75,7 @@ class ModelConfigReaderTest {
   void badValuesAreNamed() throws IOException {
     assertThatThrownBy(() -> read(String.format(MINIMAL, ", \"num_key_value_heads\": 3")))
         .hasMessage(
-            "Invalid num_attention_heads in %s: 4 (expected: a multiple of num_key_value_heads 3)",
+            "Invalid num_attention_heads in %s: 16 (expected: a multiple of num_key_value_heads 3)",
             dir.resolve("config.json"));
     assertThatThrownBy(
             () ->

@@ -20,8 +20,10 @@ import java.util.stream.Stream;
 
 /**
  * Hugging Face {@code transformers} as the independent oracle of the parity tests: runs {@code
- * spark-moe/core/src/test/python/hf_reference.py} (MixtralForCausalLM, fp32, eager attention) on a
- * checkpoint directory through the repository's Python environment.
+ * spark-moe/core/src/test/python/hf_reference.py} (the family's *ForCausalLM, fp32, eager
+ * attention) on a checkpoint directory, or {@code hf_generate.py}, which writes small checkpoints
+ * of every family with the real {@code transformers} classes and runs the oracle on them, through
+ * the repository's Python environment.
  *
  * <p>A missing environment is a test failure, not a skip: the Maven build creates it with {@code
  * ensure-venv.sh} before the tests run. Every failure of the script is an {@link AssertionError}
@@ -109,6 +111,58 @@ public final class HuggingFaceOracle {
   }
 
   /**
+   * A checkpoint written by {@code hf_generate.py} with a {@code transformers} class, and what
+   * {@code transformers} computes on it.
+   *
+   * @param name the generator's model name, e.g. {@code qwen2_moe-f32}
+   * @param directory the checkpoint: config.json and model.safetensors
+   * @param rows the oracle's output for each input row
+   */
+  public record GeneratedModel(String name, Path directory, List<OracleRow> rows) {}
+
+  /**
+   * Writes the named models of {@code hf_generate.py} (random weights from {@code seed}) under
+   * {@code outDir}, runs each row alone through each of them with {@code transformers}, and returns
+   * them in the order asked. One Python process serves all of them.
+   *
+   * @throws AssertionError if the script fails
+   */
+  public List<GeneratedModel> generate(
+      Path outDir, long seed, List<int[]> rows, List<String> models) {
+    checkRows(rows);
+    Path work = createTempDirectory();
+    try {
+      Path rowsFile = work.resolve("rows.json");
+      JSON.writeValue(rowsFile.toFile(), Map.of("rows", rows));
+      List<String> command =
+          new ArrayList<>(
+              List.of(
+                  python.toString(),
+                  script.resolveSibling("hf_generate.py").toString(),
+                  "--out",
+                  outDir.toAbsolutePath().toString(),
+                  "--seed",
+                  Long.toString(seed),
+                  "--rows",
+                  rowsFile.toString()));
+      command.addAll(models);
+      runProcess(command, work.resolve("output.txt"), "the Hugging Face generator on " + models);
+      List<GeneratedModel> generated = new ArrayList<>();
+      for (String name : models) {
+        Path dir = outDir.resolve(name);
+        generated.add(
+            new GeneratedModel(
+                name, dir, parse(JSON.readTree(dir.resolve("oracle.json").toFile()), rows.size())));
+      }
+      return List.copyOf(generated);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } finally {
+      deleteRecursively(work);
+    }
+  }
+
+  /**
    * Runs a Python program with the oracle's interpreter, for test fixtures (for example to write a
    * checkpoint with {@code safetensors.numpy}).
    *
@@ -162,6 +216,10 @@ public final class HuggingFaceOracle {
       throw new IllegalArgumentException(
           "Invalid model directory: " + modelDir + " (expected: a directory with config.json)");
     }
+    checkRows(rows);
+  }
+
+  private static void checkRows(List<int[]> rows) {
     if (rows.isEmpty()) {
       throw new IllegalArgumentException("Invalid rows: none (expected: at least one row)");
     }

@@ -3,11 +3,8 @@ package dev.sparkmoe.core.pipeline;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.sparkmoe.core.backend.CpuExpertBackend;
-import dev.sparkmoe.core.backend.ResidentExpert;
 import dev.sparkmoe.core.batch.ActivationDtype;
 import dev.sparkmoe.core.batch.Allocators;
-import dev.sparkmoe.core.batch.CombineBatch;
-import dev.sparkmoe.core.batch.TokenBatchCodec;
 import dev.sparkmoe.core.forward.FinalHidden;
 import dev.sparkmoe.core.forward.ReferenceForward;
 import dev.sparkmoe.core.generate.TokenGenerator;
@@ -18,10 +15,7 @@ import dev.sparkmoe.core.placement.PlacementPlan;
 import dev.sparkmoe.core.placement.PlacementPolicy;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
-import java.util.Map;
 import org.apache.arrow.memory.BufferAllocator;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
@@ -150,55 +144,8 @@ class InProcessPipelineTest {
     return Math.sqrt(diff / norm);
   }
 
-  /**
-   * Runs the rows split into contiguous owner partitions; returns the final hidden states in row
-   * order.
-   */
   private float[] run(PlacementPlan placement, int partitions, ActivationDtype dtype) {
-    TokenOwner owner = new TokenOwner(model.config(), dense, placement);
-    TokenBatchCodec codec = new TokenBatchCodec(allocator);
-    CpuExpertBackend backend = new CpuExpertBackend();
-    Map<Long, ResidentExpert> resident = new HashMap<>();
-    ExpertWorker worker =
-        new ExpertWorker(
-            backend,
-            (layer, expert) ->
-                resident.computeIfAbsent(
-                    ((long) layer << 32) | expert,
-                    k -> backend.upload(model.loadExpert(layer, expert))));
-    List<OwnerState> states = new ArrayList<>();
-    int per = (rows.size() + partitions - 1) / partitions;
-    for (int p = 0; p < partitions; p++) {
-      List<int[]> part =
-          rows.subList(Math.min(rows.size(), p * per), Math.min(rows.size(), (p + 1) * per));
-      states.add(owner.embed(p, new Object[part.size()], part.toArray(new int[0][])));
-    }
-    for (int layer = 0; layer < model.config().numLayers(); layer++) {
-      Map<Integer, List<CombineBatch>> returned = new HashMap<>();
-      // Slots see batches from the owners in reverse order: arrival order must not matter.
-      List<byte[]> combined = new ArrayList<>();
-      for (int p = partitions - 1; p >= 0; p--) {
-        for (TokenOwner.SlotDispatch dispatch : owner.route(states.get(p), layer)) {
-          byte[] wire = codec.encode(dispatch.batch(), dtype);
-          CombineBatch out = worker.compute(codec.decodeDispatch(wire), new long[8]);
-          combined.add(codec.encode(out, dtype));
-        }
-      }
-      for (byte[] wire : combined) {
-        CombineBatch batch = codec.decodeCombine(wire);
-        returned.computeIfAbsent(batch.sourcePartition(), k -> new ArrayList<>()).add(batch);
-      }
-      for (OwnerState state : states) {
-        owner.combine(state, returned.getOrDefault(state.partition(), List.of()));
-      }
-    }
-    float[] all = new float[0];
-    for (OwnerState state : states) {
-      float[] part = owner.finish(state).states();
-      int old = all.length;
-      all = Arrays.copyOf(all, old + part.length);
-      System.arraycopy(part, 0, all, old, part.length);
-    }
-    return all;
+    return InProcessPipeline.run(model, dense, rows, placement, partitions, dtype, allocator)
+        .states();
   }
 }

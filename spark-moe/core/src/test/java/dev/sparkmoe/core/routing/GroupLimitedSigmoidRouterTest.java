@@ -67,10 +67,11 @@ class GroupLimitedSigmoidRouterTest {
   }
 
   @Test
-  void maskedExpertsScoreZeroNotMinusInfinity() {
+  void maskedGroupsAreNeverChosenEvenOverNegativeScores() {
     // Bias -2 puts every choice score in (-2, -1). Group scores g0 = 0.6 + 0.7 - 4 = -2.7,
-    // g1 = 0.2 + 0.3 - 4 = -3.5: group 0 is kept, and group 1's experts, masked to 0.0 as
-    // Hugging Face's masked_fill(..., 0.0) does, outrank it. Tie at 0.0: expert 2, then 3.
+    // g1 = 0.2 + 0.3 - 4 = -3.5: group 0 is kept and group 1's experts are masked to -inf, as
+    // transformers 5's masked_fill(..., float("-inf")) does. Masking to 0.0 (the older remote
+    // code) would have chosen experts 2 and 3 instead.
     float[] logits = logits(new float[] {0.6f, 0.7f, 0.2f, 0.3f});
     GroupLimitedSigmoidRouter router =
         GroupLimitedSigmoidRouter.builder(4, 2)
@@ -81,10 +82,10 @@ class GroupLimitedSigmoidRouterTest {
 
     Routing routing = router.route(logits, 1);
 
-    assertThat(routing.experts()).as("masked group 1 wins with 0.0").containsExactly(2, 3);
+    assertThat(routing.experts()).as("kept group 0, best first").containsExactly(1, 0);
     assertThat(routing.weights())
-        .as("their sigmoid scores 0.2 and 0.3")
-        .containsExactly(new float[] {0.2f, 0.3f}, within(1e-6f));
+        .as("their sigmoid scores 0.7 and 0.6")
+        .containsExactly(new float[] {0.7f, 0.6f}, within(1e-6f));
   }
 
   @Test
@@ -227,8 +228,8 @@ class GroupLimitedSigmoidRouterTest {
   }
 
   /**
-   * The experts of Hugging Face's route_tokens_to_experts written out plainly in double for the
-   * {@link #deepSeekV3Like} settings: sort, don't select.
+   * The experts of transformers' DeepseekV3TopkRouter written out plainly in double for the {@link
+   * #deepSeekV3Like} settings: sort, don't select.
    */
   private static int[] referenceExperts(float[] logits, int from, int numExperts, float[] bias) {
     int numGroups = 8;
@@ -254,7 +255,7 @@ class GroupLimitedSigmoidRouterTest {
             .collect(Collectors.toSet());
     double[] masked = new double[numExperts];
     for (int e = 0; e < numExperts; e++) {
-      masked[e] = keptGroups.contains(e / groupSize) ? choice[e] : 0.0;
+      masked[e] = keptGroups.contains(e / groupSize) ? choice[e] : Double.NEGATIVE_INFINITY;
     }
     return Arrays.copyOf(sortDescending(masked), topK);
   }

@@ -1,0 +1,138 @@
+package dev.sparkmoe.core.forward;
+
+import dev.sparkmoe.core.model.DenseWeights;
+import dev.sparkmoe.core.model.LayerWeights;
+import dev.sparkmoe.core.model.MlpWeights;
+import dev.sparkmoe.core.model.ModelConfig;
+import dev.sparkmoe.core.model.MoeWeights;
+import dev.sparkmoe.core.nn.Attention;
+import dev.sparkmoe.core.nn.FeedForward;
+import dev.sparkmoe.core.nn.Gemm;
+import dev.sparkmoe.core.nn.RmsNorm;
+import dev.sparkmoe.core.nn.Rope;
+import dev.sparkmoe.core.routing.Router;
+import dev.sparkmoe.core.routing.Routing;
+
+/**
+ * Everything of a decoder layer that runs where a row's tokens live — attention, norms, the router,
+ * the shared expert and the MLP of dense layers — that is, all but the routed experts. The
+ * reference forward and the pipeline's token owner both run their layers through it, so their
+ * arithmetic is the same operation for operation.
+ *
+ * <p>Per layer, on the residual stream {@code h} (updated in place):
+ *
+ * <ol>
+ *   <li>{@code h += attention(inputNorm(h))}, for layers with attention;
+ *   <li>{@code x = postAttentionNorm(h)};
+ *   <li>a dense layer: {@code h += mlp(x)}, and there is nothing to route;
+ *   <li>a MoE layer: {@code h += shared(x)} (times {@code sigmoid(gate · x)} for Qwen2-MoE) when
+ *       the family has a shared expert, and the routing of {@code x} is returned: the caller adds
+ *       {@code Σ weight · expert(x)} in ascending expert id.
+ * </ol>
+ *
+ * <p>{@code transformers} adds the shared and routed outputs first and the residual last; adding
+ * the shared expert to the residual first is the same sum rounded in another order (an ulp per
+ * layer), and it lets the pipeline keep the shared expert on the token owner without carrying its
+ * output through the exchanges.
+ *
+ * <p>Thread-safe: holds only shared read-only weights and immutable routers.
+ */
+public final class DecoderStage {
+  private final ModelConfig config;
+  private final DenseWeights dense;
+  private final Router[] routers;
+
+  public DecoderStage(ModelConfig config, DenseWeights dense) {
+    this.config = config;
+    this.dense = dense;
+    this.routers = new Router[config.numLayers()];
+    for (int layer = 0; layer < routers.length; layer++) {
+      MoeWeights moe = dense.layers().get(layer).moe();
+      if (moe != null) {
+        routers[layer] =
+            config.router().create(config.numExperts(), config.topK(), moe.correctionBias());
+      }
+    }
+  }
+
+  /** The router of a MoE layer; null for a dense layer. */
+  public Router router(int layer) {
+    return routers[layer];
+  }
+
+  /**
+   * Runs the token side of {@code layer} on the residual of a batch of rows.
+   *
+   * @param residual [numTokens, hidden], updated in place
+   * @param rowOffsets row r owns token rows [rowOffsets[r], rowOffsets[r + 1]); rows may be empty
+   * @param x receives the normalized input of the feed-forward, [numTokens, hidden]
+   * @return the routing of {@code x}, or null for a dense layer
+   */
+  public Routing run(int layer, float[] residual, int[] rowOffsets, float[] x) {
+    LayerWeights weights = dense.layers().get(layer);
+    int total = rowOffsets[rowOffsets.length - 1];
+    int hidden = config.hiddenSize();
+    float eps = config.rmsNormEps();
+    if (weights.hasAttention()) {
+      RmsNorm.apply(residual, total, hidden, weights.inputNorm(), eps, x);
+      addInPlace(residual, attention(weights, x, rowOffsets, total));
+    }
+    RmsNorm.apply(residual, total, hidden, weights.postAttentionNorm(), eps, x);
+    if (!weights.isMoe()) {
+      addInPlace(residual, mlp(weights.mlp(), x, total));
+      return null;
+    }
+    MoeWeights moe = weights.moe();
+    if (moe.sharedExpert() != null) {
+      addInPlace(residual, sharedExpert(moe, x, total));
+    }
+    return MoeBlock.route(routers[layer], moe.router(), x, total, hidden);
+  }
+
+  private float[] attention(LayerWeights weights, float[] x, int[] rowOffsets, int total) {
+    int longest = 1;
+    for (int r = 0; r + 1 < rowOffsets.length; r++) {
+      longest = Math.max(longest, rowOffsets[r + 1] - rowOffsets[r]);
+    }
+    Attention attention =
+        new Attention(config, new Rope(config.headDim(), longest, config.ropeTheta()));
+    float[] delta = new float[total * config.hiddenSize()];
+    for (int r = 0; r + 1 < rowOffsets.length; r++) {
+      int length = rowOffsets[r + 1] - rowOffsets[r];
+      if (length > 0) {
+        attention.apply(weights.attention(), x, rowOffsets[r], length, delta);
+      }
+    }
+    return delta;
+  }
+
+  private static float[] mlp(MlpWeights weights, float[] x, int total) {
+    float[] out = new float[total * weights.hidden()];
+    FeedForward.apply(weights, x, total, out);
+    return out;
+  }
+
+  /** The shared expert's output, scaled by its sigmoid gate where the family has one. */
+  private static float[] sharedExpert(MoeWeights moe, float[] x, int total) {
+    float[] out = mlp(moe.sharedExpert(), x, total);
+    if (moe.sharedExpertGate() == null) {
+      return out;
+    }
+    int hidden = moe.sharedExpert().hidden();
+    float[] gate = new float[total];
+    Gemm.multiplyTransposed(x, total, hidden, moe.sharedExpertGate(), 1, gate);
+    for (int t = 0; t < total; t++) {
+      float scale = 1f / (1f + (float) Math.exp(-gate[t]));
+      for (int i = 0; i < hidden; i++) {
+        out[t * hidden + i] = scale * out[t * hidden + i];
+      }
+    }
+    return out;
+  }
+
+  static void addInPlace(float[] target, float[] delta) {
+    for (int i = 0; i < delta.length; i++) {
+      target[i] += delta[i];
+    }
+  }
+}
