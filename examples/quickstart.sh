@@ -18,3 +18,4 @@ vocab=$(sed -n 's/.*"vocab_size" : \([0-9]*\).*/\1/p' "$work/model/config.json")
   --output "$work/scores.json" --output-format json --kind score
 echo "First results ($work/scores.json):"
 cat "$work"/scores.json/part-*.json | head -n 5
+echo "Run report: $work/scores.json.report.html (charts) and $work/scores.json.report.json"
