@@ -3,6 +3,7 @@ package dev.sparkmoe.core.model;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sparkmoe.core.InvalidModelException;
+import dev.sparkmoe.core.safetensors.ModelJson;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -17,7 +18,7 @@ public final class ModelConfigReader {
   /** Configs are a few kilobytes; anything this large is not a config. */
   static final long MAX_CONFIG_BYTES = 1L << 20;
 
-  private static final ObjectMapper MAPPER = new ObjectMapper();
+  private static final ObjectMapper MAPPER = ModelJson.mapper().build();
 
   private ModelConfigReader() {}
 
@@ -37,8 +38,12 @@ public final class ModelConfigReader {
   static JsonNode readTree(Path file) {
     if (!Files.isRegularFile(file)) {
       throw new InvalidModelException(
-          String.format("Cannot load model %s: config.json is missing", file.getParent()));
+          String.format(
+              "Cannot load model %s: config.json is missing (expected: the model's Hugging Face"
+                  + " config.json in that folder)",
+              file.getParent()));
     }
+    byte[] bytes;
     try {
       long size = Files.size(file);
       if (size > MAX_CONFIG_BYTES) {
@@ -47,17 +52,21 @@ public final class ModelConfigReader {
                 "Cannot read %s: %d bytes is over the %d-byte limit for a config",
                 file, size, MAX_CONFIG_BYTES));
       }
-      JsonNode root = MAPPER.readTree(Files.readAllBytes(file));
-      if (root == null || !root.isObject()) {
-        throw new InvalidModelException(String.format("Cannot read %s: not a JSON object", file));
-      }
-      return root;
-    } catch (com.fasterxml.jackson.core.JacksonException e) {
-      throw new InvalidModelException(
-          String.format("Cannot read %s: not valid JSON (%s)", file, e.getOriginalMessage()), e);
+      bytes = Files.readAllBytes(file);
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot read " + file, e);
     }
+    JsonNode root =
+        ModelJson.read(
+            MAPPER,
+            bytes,
+            reason ->
+                new InvalidModelException(
+                    String.format("Cannot read %s: not valid JSON (%s)", file, reason)));
+    if (!root.isObject()) {
+      throw new InvalidModelException(String.format("Cannot read %s: not a JSON object", file));
+    }
+    return root;
   }
 
   static ModelConfig parse(JsonNode root, Path file) {

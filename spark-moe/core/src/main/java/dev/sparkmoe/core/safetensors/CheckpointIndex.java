@@ -1,10 +1,10 @@
 package dev.sparkmoe.core.safetensors;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.sparkmoe.core.InvalidModelException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
 import java.nio.file.NoSuchFileException;
@@ -51,6 +51,7 @@ record CheckpointIndex(Map<String, String> shardByTensor, Map<String, Path> shar
   }
 
   private static JsonNode parse(Path indexFile) {
+    byte[] bytes;
     try {
       long sizeBytes = Files.size(indexFile);
       if (sizeBytes > SafetensorsHeader.MAX_HEADER_BYTES) {
@@ -59,13 +60,15 @@ record CheckpointIndex(Map<String, String> shardByTensor, Map<String, Path> shar
                 "Cannot read %s: its %d bytes exceed the limit of %d",
                 indexFile, sizeBytes, SafetensorsHeader.MAX_HEADER_BYTES));
       }
-      return SafetensorsHeader.STRICT_JSON.readTree(Files.readAllBytes(indexFile));
-    } catch (JsonProcessingException e) {
-      throw new InvalidModelException(
-          "Cannot read " + indexFile + ": not valid JSON: " + e.getOriginalMessage(), e);
+      bytes = Files.readAllBytes(indexFile);
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot read " + indexFile, e);
     }
+    return ModelJson.read(
+        SafetensorsHeader.STRICT_JSON,
+        bytes,
+        reason ->
+            new InvalidModelException("Cannot read " + indexFile + ": not valid JSON: " + reason));
   }
 
   private static JsonNode weightMap(JsonNode root, Path indexFile) {
@@ -85,7 +88,7 @@ record CheckpointIndex(Map<String, String> shardByTensor, Map<String, Path> shar
       throw new InvalidModelException(
           String.format(
               "Invalid weight_map entry %s in %s: %s (expected: a shard file name)",
-              tensor, indexFile, value));
+              Printable.of(tensor), indexFile, Printable.of(value.toString())));
     }
     return value.textValue();
   }
@@ -100,11 +103,10 @@ record CheckpointIndex(Map<String, String> shardByTensor, Map<String, Path> shar
     try {
       real = resolved.toRealPath();
     } catch (NoSuchFileException e) {
-      throw new InvalidModelException(
-          String.format(
-              "Cannot open checkpoint in %s: shard %s of tensor %s does not exist",
-              directory, shard, tensor),
-          e);
+      throw unusable(directory, tensor, shard, "does not exist", e);
+    } catch (FileSystemException e) { // not a directory on the way, name too long, no access
+      String reason = e.getReason() == null ? e.getClass().getSimpleName() : e.getReason();
+      throw unusable(directory, tensor, shard, "cannot be opened (" + reason + ")", e);
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot resolve shard " + shard + " in " + directory, e);
     }
@@ -127,12 +129,21 @@ record CheckpointIndex(Map<String, String> shardByTensor, Map<String, Path> shar
     return path;
   }
 
+  private static InvalidModelException unusable(
+      Path directory, String tensor, String shard, String problem, Exception cause) {
+    return new InvalidModelException(
+        String.format(
+            "Cannot open checkpoint in %s: shard %s of tensor %s %s",
+            directory, Printable.of(shard), Printable.of(tensor), problem),
+        cause);
+  }
+
   private static InvalidModelException escapes(Path directory, String tensor, String shard) {
     return new InvalidModelException(
         String.format(
             "Cannot open checkpoint in %s: weight_map entry %s points to %s (expected: a file"
                 + " inside the model directory)",
-            directory, tensor, shard));
+            directory, Printable.of(tensor), Printable.of(shard)));
   }
 
   private static Path realPath(Path directory) {

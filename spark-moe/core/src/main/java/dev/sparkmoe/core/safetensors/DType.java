@@ -51,7 +51,7 @@ public enum DType {
     throw new InvalidModelException(
         String.format(
             "Invalid dtype %s for tensor %s in %s (expected: one of %s)",
-            name, tensorName, file, EXPECTED));
+            Printable.of(name), Printable.of(tensorName), file, EXPECTED));
   }
 
   /**

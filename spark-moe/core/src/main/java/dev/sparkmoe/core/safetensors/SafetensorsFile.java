@@ -7,6 +7,7 @@ import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
+import java.nio.file.Files;
 import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -198,6 +199,11 @@ public final class SafetensorsFile implements Closeable {
   }
 
   private static FileChannel openChannel(Path file) {
+    if (Files.exists(file) && !Files.isRegularFile(file)) {
+      // A directory fails on the first read; a FIFO or a device would block or never end.
+      throw new InvalidModelException(
+          "Cannot open " + file + ": not a regular file (expected: a safetensors file)");
+    }
     try {
       return FileChannel.open(file, StandardOpenOption.READ);
     } catch (NoSuchFileException e) {

@@ -1,11 +1,9 @@
 package dev.sparkmoe.core.safetensors;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.core.StreamReadFeature;
 import com.fasterxml.jackson.databind.DeserializationFeature;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
-import com.fasterxml.jackson.databind.json.JsonMapper;
 import dev.sparkmoe.core.InvalidModelException;
 import java.io.EOFException;
 import java.io.IOException;
@@ -36,7 +34,7 @@ record SafetensorsHeader(long dataStart, Map<String, String> metadata, List<Tens
   private static final List<String> TENSOR_KEYS = List.of("dtype", "shape", "data_offsets");
   // Duplicate keys are an error (a tensor listed twice), as is anything after the object.
   static final ObjectMapper STRICT_JSON =
-      JsonMapper.builder()
+      ModelJson.mapper()
           .enable(StreamReadFeature.STRICT_DUPLICATE_DETECTION)
           .enable(DeserializationFeature.FAIL_ON_TRAILING_TOKENS)
           .build();
@@ -103,15 +101,9 @@ record SafetensorsHeader(long dataStart, Map<String, String> metadata, List<Tens
   }
 
   private static JsonNode parse(byte[] header, Path file) {
-    JsonNode root;
-    try {
-      root = STRICT_JSON.readTree(header);
-    } catch (JsonProcessingException e) {
-      throw new InvalidModelException(
-          "Cannot read " + file + ": header is not valid JSON: " + e.getOriginalMessage(), e);
-    } catch (IOException e) {
-      throw new IllegalStateException("Cannot parse a header held in memory", e);
-    }
+    JsonNode root =
+        ModelJson.read(
+            STRICT_JSON, header, reason -> invalid(file, "header is not valid JSON: " + reason));
     if (!root.isObject()) {
       throw invalid(
           file, String.format("header is not a JSON object (found: %s)", root.getNodeType()));
@@ -133,7 +125,7 @@ record SafetensorsHeader(long dataStart, Map<String, String> metadata, List<Tens
             file,
             String.format(
                 "%s value of key %s is not a string (found: %s)",
-                METADATA_KEY, entry.getKey(), entry.getValue().getNodeType()));
+                METADATA_KEY, Printable.of(entry.getKey()), entry.getValue().getNodeType()));
       }
       metadata.put(entry.getKey(), entry.getValue().textValue());
     }
@@ -149,7 +141,9 @@ record SafetensorsHeader(long dataStart, Map<String, String> metadata, List<Tens
       String key = keys.next();
       if (!TENSOR_KEYS.contains(key)) {
         throw invalid(
-            name, file, String.format("unknown key %s (expected: one of %s)", key, TENSOR_KEYS));
+            name,
+            file,
+            String.format("unknown key %s (expected: one of %s)", Printable.of(key), TENSOR_KEYS));
       }
     }
     JsonNode dtypeName = required(node, "dtype", name, file);
@@ -193,7 +187,9 @@ record SafetensorsHeader(long dataStart, Map<String, String> metadata, List<Tens
     return invalid(
         name,
         file,
-        String.format("invalid %s %s (expected: an array of non-negative integers)", key, node));
+        String.format(
+            "invalid %s %s (expected: an array of non-negative integers)",
+            key, Printable.of(node.toString())));
   }
 
   private static TensorInfo checkedTensor(
@@ -209,7 +205,9 @@ record SafetensorsHeader(long dataStart, Map<String, String> metadata, List<Tens
       throw invalid(
           name,
           file,
-          String.format("shape %s of %s has more bytes than fit in a long", shape, dtype));
+          String.format(
+              "shape %s of %s has more bytes than fit in a long",
+              Printable.of(shape.toString()), dtype));
     }
     if (end - begin != sizeBytes) {
       throw invalid(
@@ -280,6 +278,6 @@ record SafetensorsHeader(long dataStart, Map<String, String> metadata, List<Tens
 
   private static InvalidModelException invalid(String tensor, Path file, String problem) {
     return new InvalidModelException(
-        "Cannot read tensor " + tensor + " in " + file + ": " + problem);
+        "Cannot read tensor " + Printable.of(tensor) + " in " + file + ": " + problem);
   }
 }

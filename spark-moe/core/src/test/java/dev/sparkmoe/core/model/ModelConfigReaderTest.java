@@ -103,7 +103,10 @@ class ModelConfigReaderTest {
             "Cannot load model %s: not a directory (expected: a folder with config.json and model.safetensors)",
             dir.resolve("nope"));
     assertThatThrownBy(() -> ModelConfigReader.read(dir))
-        .hasMessage("Cannot load model %s: config.json is missing", dir);
+        .hasMessage(
+            "Cannot load model %s: config.json is missing (expected: the model's Hugging Face"
+                + " config.json in that folder)",
+            dir);
     assertThatThrownBy(() -> read("{\"architectures\": ["))
         .hasMessageStartingWith("Cannot read " + dir.resolve("config.json") + ": not valid JSON");
   }

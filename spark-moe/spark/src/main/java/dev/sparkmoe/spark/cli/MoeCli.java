@@ -17,6 +17,8 @@ import picocli.CommandLine.Command;
       GenerateModelCommand.class,
       GenerateTokensCommand.class,
       InferCommand.class,
+      PlanCommand.class,
+      BenchCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class MoeCli implements Runnable {

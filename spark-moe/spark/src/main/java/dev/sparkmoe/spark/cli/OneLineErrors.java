@@ -1,6 +1,7 @@
 package dev.sparkmoe.spark.cli;
 
 import dev.sparkmoe.core.InvalidModelException;
+import java.util.regex.Pattern;
 import picocli.CommandLine;
 
 /**
@@ -10,6 +11,8 @@ import picocli.CommandLine;
  */
 final class OneLineErrors implements CommandLine.IExecutionExceptionHandler {
   static final int FAILED = 1;
+
+  private static final Pattern LINE_BREAKS = Pattern.compile("\\s*[\\r\\n\\u2028\\u2029]+\\s*");
 
   @Override
   public int handleExecutionException(
@@ -24,13 +27,29 @@ final class OneLineErrors implements CommandLine.IExecutionExceptionHandler {
   static String userMessage(Throwable error) {
     for (Throwable t = error; t != null; t = t.getCause()) {
       if (t instanceof InvalidModelException || t instanceof IllegalArgumentException) {
-        return t.getMessage();
+        return oneLine(t.getMessage());
       }
     }
     Throwable root = error;
     while (root.getCause() != null) {
       root = root.getCause();
     }
-    return root.getMessage() == null ? root.toString() : root.getMessage();
+    return oneLine(root.getMessage() == null ? root.toString() : root.getMessage());
+  }
+
+  /**
+   * Line breaks folded into spaces and other control characters escaped: the message may quote a
+   * name from a model or input file, which must not split the line or drive the terminal.
+   */
+  static String oneLine(String message) {
+    if (message == null) {
+      return "unknown error (set MOE_DEBUG=1 for the stack trace)";
+    }
+    String folded = LINE_BREAKS.matcher(message.strip()).replaceAll(" ");
+    StringBuilder out = new StringBuilder(folded.length());
+    for (char c : folded.toCharArray()) {
+      out.append(Character.isISOControl(c) ? String.format("\\u%04x", (int) c) : c);
+    }
+    return out.toString();
   }
 }
