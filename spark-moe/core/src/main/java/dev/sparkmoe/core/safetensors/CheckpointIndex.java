@@ -28,6 +28,10 @@ record CheckpointIndex(Map<String, String> shardByTensor, Map<String, Path> shar
    * Reads the {@code weight_map} of {@code directory}'s {@value #FILE_NAME}, resolving every shard
    * inside {@code directory}.
    *
+   * <p>A shard may be a symbolic link only to a file inside the directory, or, when the directory
+   * is a snapshot of the Hugging Face hub cache ({@code <repo>/snapshots/<revision>/}), to a file
+   * in that repository's {@code blobs/} folder: the layout {@code huggingface_hub} downloads into.
+   *
    * @throws InvalidModelException if the index is invalid, or a shard is missing or lies outside
    *     the directory, also through a symbolic link
    */
@@ -110,10 +114,25 @@ record CheckpointIndex(Map<String, String> shardByTensor, Map<String, Path> shar
     } catch (IOException e) {
       throw new UncheckedIOException("Cannot resolve shard " + shard + " in " + directory, e);
     }
-    if (!real.startsWith(realDirectory)) {
+    if (!real.startsWith(realDirectory) && !inHubBlobs(realDirectory, real)) {
       throw escapes(directory, tensor, shard);
     }
     return resolved;
+  }
+
+  /**
+   * Whether {@code real} is a file of the hub cache's {@code <repo>/blobs/} and {@code
+   * realDirectory} is {@code <repo>/snapshots/<revision>}.
+   */
+  private static boolean inHubBlobs(Path realDirectory, Path real) {
+    Path snapshots = realDirectory.getParent();
+    if (snapshots == null
+        || snapshots.getParent() == null
+        || !snapshots.getFileName().toString().equals("snapshots")) {
+      return false;
+    }
+    Path blobs = snapshots.getParent().resolve("blobs");
+    return real.getParent() != null && real.getParent().equals(blobs);
   }
 
   private static Path relativePath(Path directory, String tensor, String shard) {

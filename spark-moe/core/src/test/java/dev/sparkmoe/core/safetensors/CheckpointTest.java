@@ -170,6 +170,43 @@ class CheckpointTest {
   }
 
   @Test
+  void followsHuggingFaceHubCacheLinksIntoTheRepositorysBlobs() throws IOException {
+    Path built = shardedModel(Map.of("a", SHARD_1, "b", SHARD_1, "c", SHARD_2));
+    Path repo = root.resolve("models--org--tiny");
+    Path blobs = Files.createDirectories(repo.resolve("blobs"));
+    Path snapshot = Files.createDirectories(repo.resolve("snapshots").resolve("0123abcd"));
+    for (String file : List.of(SHARD_1, SHARD_2, "model.safetensors.index.json")) {
+      Path blob = Files.copy(built.resolve(file), blobs.resolve("sha-" + file.hashCode()));
+      Files.createSymbolicLink(
+          snapshot.resolve(file), Path.of("../../blobs").resolve(blob.getFileName()));
+    }
+
+    try (Checkpoint checkpoint = Checkpoint.open(snapshot)) {
+      assertThat(checkpoint.tensorNames()).containsExactlyInAnyOrder("a", "b", "c");
+    }
+  }
+
+  @Test
+  void rejectsLinksOutOfAHubSnapshotThatAreNotItsBlobs() throws IOException {
+    Path built = shardedModel(Map.of("a", SHARD_1, "b", SHARD_1, "c", SHARD_2));
+    Path repo = root.resolve("models--org--tiny");
+    Path snapshot = Files.createDirectories(repo.resolve("snapshots").resolve("0123abcd"));
+    Files.copy(built.resolve(SHARD_1), snapshot.resolve(SHARD_1));
+    Files.copy(
+        built.resolve("model.safetensors.index.json"),
+        snapshot.resolve("model.safetensors.index.json"));
+    Path elsewhere = Files.copy(built.resolve(SHARD_2), repo.resolve("not-a-blob.safetensors"));
+    Files.createSymbolicLink(snapshot.resolve(SHARD_2), elsewhere);
+
+    assertThatThrownBy(() -> Checkpoint.open(snapshot))
+        .isInstanceOf(InvalidModelException.class)
+        .hasMessage(
+            "Cannot open checkpoint in %s: weight_map entry c points to %s (expected: a file inside"
+                + " the model directory)",
+            snapshot, SHARD_2);
+  }
+
+  @Test
   void rejectsAnIndexWithoutWeightMap() throws IOException {
     Path model = Files.createDirectory(root.resolve("model"));
     Files.writeString(model.resolve("model.safetensors.index.json"), "{\"metadata\": {}}");
