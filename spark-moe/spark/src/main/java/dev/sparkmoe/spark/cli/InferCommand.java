@@ -110,7 +110,7 @@ final class InferCommand implements Callable<Integer> {
       TableFormat.ensureAbsent(handle.session(), output);
       MoeInference.MoeRun run = inference.run(in.read(handle.session(), input));
       out.write(run.rows(), output);
-      ReportFiles.write(handle.session(), output, run.report());
+      String reports = ReportFiles.write(handle.session(), output, run.report());
       RunReport report = run.report();
       spec.commandLine()
           .getOut()
@@ -124,7 +124,7 @@ final class InferCommand implements Callable<Integer> {
               report.wallSeconds(),
               report.tokensPerSecond(),
               report.placement(),
-              ReportFiles.path(output));
+              reports);
     }
     return 0;
   }

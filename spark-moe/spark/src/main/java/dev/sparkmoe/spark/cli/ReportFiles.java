@@ -38,8 +38,10 @@ final class ReportFiles {
    * Writes both files. The JSON report is the record of the run and failing to write it fails the
    * command; the HTML page is a view of it, and a machine that cannot draw it (no fonts, a JRE
    * without AWT) gets a warning instead.
+   *
+   * @return the paths written, for the user ("X and Y")
    */
-  static void write(SparkSession session, String output, RunReport report) {
+  static String write(SparkSession session, String output, RunReport report) {
     Configuration hadoop = session.sparkContext().hadoopConfiguration();
     write(hadoop, new Path(path(output)), report.toJson());
     String html;
@@ -49,9 +51,10 @@ final class ReportFiles {
       throw e;
     } catch (RuntimeException | Error e) {
       LOG.warn("Cannot draw the HTML run report {}: {}", htmlPath(output), e.toString());
-      return;
+      return path(output);
     }
     write(hadoop, new Path(htmlPath(output)), html);
+    return path(output) + " and " + htmlPath(output);
   }
 
   private static void write(Configuration hadoop, Path path, String text) {

@@ -43,7 +43,9 @@ class ReportFilesTest {
     RunReport report = RunReports.random(new Random(), 2, 8, 2, false);
     String output = dir.resolve("scores.parquet").toString();
 
-    ReportFiles.write(spark, output + "/", report);
+    String written = ReportFiles.write(spark, output + "/", report);
+
+    assertThat(written).isEqualTo(output + ".report.json and " + output + ".report.html");
 
     JsonNode json = new ObjectMapper().readTree(Path.of(output + ".report.json").toFile());
     assertThat(json.get("tokens").asLong()).isEqualTo(report.tokens());
