@@ -31,22 +31,62 @@ public final class Attention {
    */
   public void apply(AttentionWeights weights, float[] x, int offsetTokens, int n, float[] out) {
     int hidden = config.hiddenSize();
+    float[] rows =
+        java.util.Arrays.copyOfRange(x, offsetTokens * hidden, (offsetTokens + n) * hidden);
+    float[] result = new float[n * hidden];
+    applyRows(weights, rows, new int[] {0, n}, result);
+    System.arraycopy(result, 0, out, offsetTokens * hidden, n * hidden);
+  }
+
+  /**
+   * Attention output (before the residual add) for a batch of sequences: the Q, K, V and output
+   * projections run as one GEMM each over all the batch's tokens, the scores per sequence.
+   *
+   * @param x normalized input, [total, hidden] with {@code total = rowOffsets[last]}
+   * @param rowOffsets sequence r owns token rows [rowOffsets[r], rowOffsets[r + 1]); may be empty
+   * @param out receives the output, [total, hidden] (overwritten)
+   */
+  public void applyRows(AttentionWeights weights, float[] x, int[] rowOffsets, float[] out) {
+    int total = rowOffsets[rowOffsets.length - 1];
+    int hidden = config.hiddenSize();
     int qWidth = config.queryWidth();
-    int xOffset = offsetTokens * hidden;
-    float[] q = project(x, xOffset, n, weights.query(), weights.queryBias(), qWidth);
-    float[] k = project(x, xOffset, n, weights.key(), weights.keyBias(), config.kvWidth());
-    float[] v = project(x, xOffset, n, weights.value(), weights.valueBias(), config.kvWidth());
-    normalize(q, n, config.numHeads(), weights.queryNorm());
-    normalize(k, n, config.numKvHeads(), weights.keyNorm());
+    int kvWidth = config.kvWidth();
+    float[] q = project(x, 0, total, weights.query(), weights.queryBias(), qWidth);
+    float[] k = project(x, 0, total, weights.key(), weights.keyBias(), kvWidth);
+    float[] v = project(x, 0, total, weights.value(), weights.valueBias(), kvWidth);
+    normalize(q, total, config.numHeads(), weights.queryNorm());
+    normalize(k, total, config.numKvHeads(), weights.keyNorm());
     clamp(q);
     clamp(k);
     clamp(v);
-    rope.apply(q, 0, qWidth, n, config.numHeads());
-    rope.apply(k, 0, config.kvWidth(), n, config.numKvHeads());
-    float[] context = attend(q, k, v, n);
+    float[] context = new float[total * qWidth];
+    for (int r = 0; r + 1 < rowOffsets.length; r++) {
+      int first = rowOffsets[r];
+      int n = rowOffsets[r + 1] - first;
+      if (n > 0) {
+        float[] rowContext =
+            attendSequence(
+                slice(q, first, n, qWidth),
+                slice(k, first, n, kvWidth),
+                slice(v, first, n, kvWidth),
+                n);
+        System.arraycopy(rowContext, 0, context, first * qWidth, n * qWidth);
+      }
+    }
     Gemm.multiplyTransposed(
-        context, 0, qWidth, n, qWidth, weights.output(), 0, qWidth, hidden, out, xOffset, hidden);
-    addBias(out, xOffset, n, weights.outputBias());
+        context, 0, qWidth, total, qWidth, weights.output(), 0, qWidth, hidden, out, 0, hidden);
+    addBias(out, 0, total, weights.outputBias());
+  }
+
+  /** RoPE from position 0, then causal attention: one sequence's [n, qWidth] context. */
+  private float[] attendSequence(float[] q, float[] k, float[] v, int n) {
+    rope.apply(q, 0, config.queryWidth(), n, config.numHeads());
+    rope.apply(k, 0, config.kvWidth(), n, config.numKvHeads());
+    return attend(q, k, v, n);
+  }
+
+  private static float[] slice(float[] x, int firstRow, int n, int width) {
+    return java.util.Arrays.copyOfRange(x, firstRow * width, (firstRow + n) * width);
   }
 
   /** {@code x · Wᵀ + b} for rows {@code [xOffset / hidden, + n)} of {@code x}, into a new array. */
