@@ -12,7 +12,8 @@
 #       On the GPU machine (driver, nvcc, python3 with torch; a JDK is not needed): the `gpu` tests (every kernel
 #       and the expert FFN against the CPU), then GpuCheck (timings, sampled-row checks, pipelined vs synchronous),
 #       then the torch.matmul yardstick, which prints the summary and the table last. Writes log.txt,
-#       junit/TEST-junit-jupiter.xml, java-results.json, torch-results.json and results.md into OUT_DIR
+#       junit/TEST-junit-jupiter.xml, java-results.json, torch-results.json, results.md and calibration.csv (the
+#       expert FFN times for `moe plan --calibration`) into OUT_DIR
 #       (default: $OUT if set, else native/.gpu-results). Exits non-zero if a test or check failed.
 set -euo pipefail
 

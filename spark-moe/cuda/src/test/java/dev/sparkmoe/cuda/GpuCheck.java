@@ -18,7 +18,9 @@ import java.util.stream.IntStream;
  * CUDA events, median of many, on fresh random data; checks sampled rows of each against a double
  * reference, and the pipelined path against the synchronous one at the largest batch; writes {@code
  * java-results.json} into the output folder for native/check/yardstick.py, which adds the same-run
- * {@code torch.matmul} figures and prints the table. Exits 1 if a check failed.
+ * {@code torch.matmul} figures and prints the table, and {@code calibration.csv}: the measured
+ * expert FFN times in the planner's calibration format ({@code moe plan --calibration}). Exits 1 if
+ * a check failed.
  *
  * <p>Usage: {@code GpuCheck OUT_DIR [--quick]} ({@code --quick}: the small shape and 128 tokens
  * only, for a smoke run).
@@ -34,6 +36,7 @@ public final class GpuCheck {
   private final SplittableRandom random = new SplittableRandom();
   private final List<String> rows = new ArrayList<>();
   private final List<String> checks = new ArrayList<>();
+  private final List<String> calibration = new ArrayList<>();
   private boolean failed;
 
   private GpuCheck() {}
@@ -49,6 +52,9 @@ public final class GpuCheck {
     Path out = Path.of(args[0]);
     Files.createDirectories(out);
     Files.writeString(out.resolve("java-results.json"), check.json(device));
+    Files.writeString(
+        out.resolve("calibration.csv"),
+        "device,kernel,dtype,tokens,hidden,ffn,seconds\n" + String.join("", check.calibration));
     System.out.printf(
         "gpu-check (java): %d timing rows, %d checks, %s%n",
         check.rows.size(), check.checks.size(), check.failed ? "SOME FAILED" : "all passed");
@@ -102,6 +108,8 @@ public final class GpuCheck {
       Ffn ffnResult = runFfn(cuda, expert, weights, x, n, label);
       double flopsGemm = 2.0 * n * 2 * ffn * hidden;
       double flopsFfn = weights.flops(n);
+      calibration.add(
+          calibrationRow(cuda.context().description(), dtype, n, hidden, ffn, ffnDeviceMs));
       rows.add(
           String.format(
               Locale.ROOT,
@@ -129,6 +137,32 @@ public final class GpuCheck {
           flopsFfn / ffnDeviceMs / 1e9,
           ffnResult.ms);
     }
+  }
+
+  /** One line of {@code calibration.csv} ({@code KernelCalibration}'s format), newline-ended. */
+  static String calibrationRow(
+      String gpu, TensorDtype dtype, int tokens, int hidden, int ffn, double ms) {
+    return String.format(
+        Locale.ROOT,
+        "%s,expert-ffn,%s,%d,%d,%d,%.9f%n",
+        plannerDevice(gpu),
+        dtype.label(),
+        tokens,
+        hidden,
+        ffn,
+        ms / 1e3);
+  }
+
+  /** The cost model's device name ({@code ClusterPresets}) for a GPU, else its own name. */
+  static String plannerDevice(String description) {
+    String name = description.toLowerCase(Locale.ROOT);
+    if (name.contains("h200")) {
+      return "h200-sxm";
+    }
+    if (name.contains("h100")) {
+      return "h100-sxm";
+    }
+    return name.replaceAll("[^a-z0-9]+", "-");
   }
 
   private record Gemm(double ms, double error) {}
