@@ -7,7 +7,8 @@ import java.util.Optional;
 /**
  * Registers the CUDA backend with {@code ServiceLoader}: preferred over the CPU backend by {@code
  * auto} when a driver and a GPU are present. Options come from the {@code spark.moe.cuda.*} JVM
- * system properties ({@link CudaBackendOptions#fromSystemProperties()}).
+ * system properties ({@link CudaBackendOptions#fromSystemProperties()}); the GPU is the one Spark
+ * assigned to the executor.
  */
 public final class CudaBackendProvider implements ExpertBackendProvider {
   @Override
@@ -28,5 +29,23 @@ public final class CudaBackendProvider implements ExpertBackendProvider {
   @Override
   public ExpertBackend create() {
     return CudaExpertBackend.open(CudaBackendOptions.fromSystemProperties());
+  }
+
+  /**
+   * On the GPU Spark assigned to the executor; an explicit {@value
+   * CudaBackendOptions#DEVICE_PROPERTY} property still wins (a user's override), and without either
+   * the backend uses GPU 0.
+   */
+  @Override
+  public ExpertBackend create(String deviceAddress) {
+    return CudaExpertBackend.open(forAddress(deviceAddress));
+  }
+
+  static CudaBackendOptions forAddress(String deviceAddress) {
+    CudaBackendOptions options = CudaBackendOptions.fromSystemProperties();
+    if (deviceAddress == null || System.getProperty(CudaBackendOptions.DEVICE_PROPERTY) != null) {
+      return options;
+    }
+    return options.withDeviceAddress(deviceAddress);
   }
 }

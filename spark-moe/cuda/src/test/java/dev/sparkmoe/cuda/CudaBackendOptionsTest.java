@@ -65,4 +65,15 @@ class CudaBackendOptionsTest {
     assertThatThrownBy(() -> CudaContext.parseOrdinal("gpu0", 2))
         .hasMessage("Invalid GPU address: gpu0 (expected: a CUDA device ordinal, 0 <= n < 2 here)");
   }
+
+  @Test
+  void theGpuSparkAssignedIsUsedUnlessThePropertyOverridesIt() {
+    assertThat(CudaBackendProvider.forAddress("5").deviceAddress()).isEqualTo("5");
+    assertThat(CudaBackendProvider.forAddress(null).deviceAddress())
+        .isEqualTo(CudaBackendOptions.defaults().deviceAddress());
+
+    System.setProperty(CudaBackendOptions.DEVICE_PROPERTY, "2");
+
+    assertThat(CudaBackendProvider.forAddress("5").deviceAddress()).isEqualTo("2");
+  }
 }

@@ -19,4 +19,13 @@ public interface ExpertBackendProvider {
 
   /** Creates a backend; call only when {@link #unavailableReason()} is empty. */
   ExpertBackend create();
+
+  /**
+   * Creates a backend on the accelerator Spark assigned to this executor: {@code deviceAddress} is
+   * its resource address ({@code TaskContext.resources()}, e.g. {@code "3"} for a GPU), or null
+   * where the executor has none. Backends without devices ignore it (the default).
+   */
+  default ExpertBackend create(String deviceAddress) {
+    return create();
+  }
 }

@@ -34,8 +34,20 @@ public final class ExpertBackends {
    *     (the message says why and how to fix it)
    */
   public static ExpertBackend create(String name) {
+    return create(name, null);
+  }
+
+  /**
+   * Creates the backend named {@code name} on the accelerator at {@code deviceAddress} (Spark's
+   * resource address for this executor; null: none assigned, the backend's default).
+   *
+   * @throws IllegalArgumentException as {@link #create(String)}
+   */
+  public static ExpertBackend create(String name, String deviceAddress) {
     List<ExpertBackendProvider> providers = providers();
-    return AUTO.equals(name) ? createAuto(providers) : usable(name, providers).create();
+    ExpertBackendProvider provider =
+        AUTO.equals(name) ? chooseAuto(providers) : usable(name, providers);
+    return provider.create(deviceAddress);
   }
 
   /**
@@ -68,12 +80,12 @@ public final class ExpertBackends {
     return provider;
   }
 
-  private static ExpertBackend createAuto(List<ExpertBackendProvider> providers) {
+  private static ExpertBackendProvider chooseAuto(List<ExpertBackendProvider> providers) {
     for (ExpertBackendProvider provider : providers) {
       Optional<String> reason = provider.unavailableReason();
       if (reason.isEmpty()) {
         LOG.info("Backend auto: chose {}", provider.name());
-        return provider.create();
+        return provider;
       }
       LOG.info("Backend auto: skipped {}: {}", provider.name(), reason.get());
     }

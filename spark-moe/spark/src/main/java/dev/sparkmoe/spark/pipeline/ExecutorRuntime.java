@@ -6,11 +6,13 @@ import dev.sparkmoe.core.backend.ResidentExpert;
 import dev.sparkmoe.core.batch.Allocators;
 import dev.sparkmoe.core.model.DenseWeights;
 import dev.sparkmoe.core.model.MoeModel;
+import dev.sparkmoe.spark.cluster.ExecutorSlot;
 import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.arrow.memory.BufferAllocator;
+import org.apache.spark.TaskContext;
 
 /**
  * What one executor JVM keeps for the life of the executor, per (model, backend): the memory-mapped
@@ -67,7 +69,10 @@ final class ExecutorRuntime {
     if (created == null) {
       synchronized (this) {
         if (backend == null) {
-          backend = ExpertBackends.create(backendName);
+          // The GPU Spark assigned to this executor's tasks, so executors sharing a node do not
+          // all open GPU 0.
+          String gpu = TaskContext.get() == null ? null : ExecutorSlot.ofCurrentTask().gpuAddress();
+          backend = ExpertBackends.create(backendName, gpu);
         }
         created = backend;
       }
