@@ -2,6 +2,7 @@ package dev.sparkmoe.core.backend;
 
 import dev.sparkmoe.core.model.ExpertWeights;
 import dev.sparkmoe.core.nn.Gemm;
+import dev.sparkmoe.core.nn.RowBlockGemm;
 import dev.sparkmoe.core.nn.SwiGluKernel;
 import java.util.Optional;
 
@@ -16,6 +17,10 @@ import java.util.Optional;
  * GFLOP/s at 256 rows, 96 at 512, 100 at 2048 on one Zen 4 core), so chunks are as large as memory
  * allows. Each calling thread keeps its scratch buffer for its lifetime, so the hot path allocates
  * nothing: in Spark that is one buffer per task thread.
+ *
+ * <p>Within a chunk, both products run in fixed blocks of {@link RowBlockGemm#ROWS} rows (chunks
+ * are a multiple of it), so a token's output bits depend only on the token and the expert, not on
+ * which other tokens share its batch: the pipeline gives the same bits for any partitioning.
  *
  * <p>Weights stay the f32 arrays the model decoded (F16/BF16 checkpoints are decoded once, when an
  * expert is made resident); the caller keeps residents for the life of the executor (the forward
@@ -96,17 +101,22 @@ public final class CpuExpertBackend implements ExpertBackend {
     ExpertWeights w = ((CpuExpert) expert).weights();
     int hidden = w.hidden();
     int width = 2 * w.ffn();
-    int chunk = chunkTokens != AUTO ? chunkTokens : chunkTokens(width);
+    int chunk = blockMultiple(chunkTokens != AUTO ? chunkTokens : chunkTokens(width));
     float[] gateUp = scratch(Math.min(numTokens, chunk) * width);
     for (int first = 0; first < numTokens; first += chunk) {
       int rows = Math.min(chunk, numTokens - first);
       int offset = first * hidden;
-      Gemm.multiplyTransposed(
+      RowBlockGemm.multiplyTransposed(
           input, offset, hidden, rows, hidden, w.gateUp(), 0, hidden, width, gateUp, 0, width);
       swiGlu.apply(gateUp, 0, width, rows, w.ffn(), gateUp, 0, width);
-      Gemm.multiplyTransposed(
+      RowBlockGemm.multiplyTransposed(
           gateUp, 0, width, rows, w.ffn(), w.down(), 0, w.ffn(), hidden, output, offset, hidden);
     }
+  }
+
+  /** {@code rows} rounded up to a whole number of GEMM row blocks. */
+  private static int blockMultiple(int rows) {
+    return (rows + RowBlockGemm.ROWS - 1) / RowBlockGemm.ROWS * RowBlockGemm.ROWS;
   }
 
   private static int chunkTokens(int width) {

@@ -7,9 +7,9 @@ import dev.sparkmoe.core.model.ModelConfig;
 import dev.sparkmoe.core.model.MoeWeights;
 import dev.sparkmoe.core.nn.Attention;
 import dev.sparkmoe.core.nn.FeedForward;
-import dev.sparkmoe.core.nn.Gemm;
 import dev.sparkmoe.core.nn.RmsNorm;
 import dev.sparkmoe.core.nn.Rope;
+import dev.sparkmoe.core.nn.RowBlockGemm;
 import dev.sparkmoe.core.routing.Router;
 import dev.sparkmoe.core.routing.Routing;
 
@@ -97,12 +97,7 @@ public final class DecoderStage {
     Attention attention =
         new Attention(config, new Rope(config.headDim(), longest, config.ropeTheta()));
     float[] delta = new float[total * config.hiddenSize()];
-    for (int r = 0; r + 1 < rowOffsets.length; r++) {
-      int length = rowOffsets[r + 1] - rowOffsets[r];
-      if (length > 0) {
-        attention.apply(weights.attention(), x, rowOffsets[r], length, delta);
-      }
-    }
+    attention.applyRows(weights.attention(), x, rowOffsets, delta);
     return delta;
   }
 
@@ -120,7 +115,7 @@ public final class DecoderStage {
     }
     int hidden = moe.sharedExpert().hidden();
     float[] gate = new float[total];
-    Gemm.multiplyTransposed(x, total, hidden, moe.sharedExpertGate(), 1, gate);
+    RowBlockGemm.multiplyTransposed(x, total, hidden, moe.sharedExpertGate(), 1, gate);
     for (int t = 0; t < total; t++) {
       float scale = 1f / (1f + (float) Math.exp(-gate[t]));
       for (int i = 0; i < hidden; i++) {

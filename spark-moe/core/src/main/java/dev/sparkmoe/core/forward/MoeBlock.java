@@ -2,7 +2,7 @@ package dev.sparkmoe.core.forward;
 
 import dev.sparkmoe.core.backend.ExpertBackend;
 import dev.sparkmoe.core.backend.ResidentExpert;
-import dev.sparkmoe.core.nn.Gemm;
+import dev.sparkmoe.core.nn.RowBlockGemm;
 import dev.sparkmoe.core.routing.Router;
 import dev.sparkmoe.core.routing.Routing;
 
@@ -26,13 +26,14 @@ public final class MoeBlock {
 
   /**
    * Router decisions for {@code numTokens} rows of {@code x} ([numTokens, hidden]) with router
-   * weight [router.numExperts(), hidden]: logits in f32 by one GEMM, then the router.
+   * weight [router.numExperts(), hidden]: logits in f32 by GEMMs in fixed row blocks ({@link
+   * RowBlockGemm}, so a token's logits do not depend on the other tokens), then the router.
    */
   public static Routing route(
       Router router, float[] routerWeight, float[] x, int numTokens, int hidden) {
     int numExperts = router.numExperts();
     float[] logits = new float[numTokens * numExperts];
-    Gemm.multiplyTransposed(x, numTokens, hidden, routerWeight, numExperts, logits);
+    RowBlockGemm.multiplyTransposed(x, numTokens, hidden, routerWeight, numExperts, logits);
     return router.route(logits, numTokens);
   }
 

@@ -40,7 +40,8 @@ public final class Attention {
 
   /**
    * Attention output (before the residual add) for a batch of sequences: the Q, K, V and output
-   * projections run as one GEMM each over all the batch's tokens, the scores per sequence.
+   * projections run over all the batch's tokens, in fixed row blocks ({@link RowBlockGemm}) so that
+   * a token's result does not depend on the other sequences of the batch; the scores per sequence.
    *
    * @param x normalized input, [total, hidden] with {@code total = rowOffsets[last]}
    * @param rowOffsets sequence r owns token rows [rowOffsets[r], rowOffsets[r + 1]); may be empty
@@ -73,7 +74,7 @@ public final class Attention {
         System.arraycopy(rowContext, 0, context, first * qWidth, n * qWidth);
       }
     }
-    Gemm.multiplyTransposed(
+    RowBlockGemm.multiplyTransposed(
         context, 0, qWidth, total, qWidth, weights.output(), 0, qWidth, hidden, out, 0, hidden);
     addBias(out, 0, total, weights.outputBias());
   }
@@ -93,7 +94,8 @@ public final class Attention {
   private float[] project(float[] x, int xOffset, int n, float[] weight, float[] bias, int width) {
     int hidden = config.hiddenSize();
     float[] y = new float[n * width];
-    Gemm.multiplyTransposed(x, xOffset, hidden, n, hidden, weight, 0, hidden, width, y, 0, width);
+    RowBlockGemm.multiplyTransposed(
+        x, xOffset, hidden, n, hidden, weight, 0, hidden, width, y, 0, width);
     addBias(y, 0, n, bias);
     return y;
   }

@@ -4,8 +4,9 @@ import dev.sparkmoe.core.model.MlpWeights;
 
 /**
  * A dense SwiGLU MLP on a batch of tokens, {@code down(silu(gate x) * up x)}, the same two GEMMs as
- * the CPU expert backend: the fused gate-up product, SwiGLU, the down product. Stateless and
- * thread-safe.
+ * the CPU expert backend: the fused gate-up product, SwiGLU, the down product, each in fixed row
+ * blocks ({@link RowBlockGemm}) so that a token's result does not depend on the other tokens of the
+ * batch. Stateless and thread-safe.
  */
 public final class FeedForward {
   private FeedForward() {}
@@ -18,9 +19,9 @@ public final class FeedForward {
     int hidden = weights.hidden();
     int ffn = weights.ffn();
     float[] gateUp = new float[numTokens * 2 * ffn];
-    Gemm.multiplyTransposed(x, numTokens, hidden, weights.gateUp(), 2 * ffn, gateUp);
+    RowBlockGemm.multiplyTransposed(x, numTokens, hidden, weights.gateUp(), 2 * ffn, gateUp);
     float[] activated = new float[numTokens * ffn];
     Activations.swiglu(gateUp, numTokens, ffn, activated);
-    Gemm.multiplyTransposed(activated, numTokens, ffn, weights.down(), hidden, out);
+    RowBlockGemm.multiplyTransposed(activated, numTokens, ffn, weights.down(), hidden, out);
   }
 }

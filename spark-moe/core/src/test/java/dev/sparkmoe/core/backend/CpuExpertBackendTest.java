@@ -32,10 +32,14 @@ class CpuExpertBackendTest {
 
   static Stream<Arguments> kernelsAndChunks() {
     return Stream.of(SwiGluKernel.values())
-        .flatMap(k -> Stream.of(Arguments.of(k, 0, 64), Arguments.of(k, 5, 17)));
+        .flatMap(
+            k ->
+                Stream.of(
+                    Arguments.of(k, 0, 64), Arguments.of(k, 5, 17), Arguments.of(k, 200, 300)));
   }
 
-  @ParameterizedTest(name = "{0}, chunks of {1} (0: auto), {2} tokens")
+  @ParameterizedTest(
+      name = "{0}, chunks of {1} (0: auto; rounded up to GEMM row blocks), {2} tokens")
   @MethodSource("kernelsAndChunks")
   void everyKernelAndChunkingMatchesNaive(SwiGluKernel kernel, int chunk, int tokens) {
     assumeTrue(kernel.isAvailable(), "needs --add-modules jdk.incubator.vector");
