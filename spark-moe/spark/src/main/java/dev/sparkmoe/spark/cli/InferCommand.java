@@ -96,6 +96,13 @@ final class InferCommand implements Callable<Integer> {
   Integer slots;
 
   @Option(
+      names = "--wave-rows",
+      description =
+          "Process the input in waves of at most this many rows, each through every layer, to bound"
+              + " executor memory (default: spark.moe.wave-rows, else one wave).")
+  Long waveRows;
+
+  @Option(
       names = "--master",
       defaultValue = "local[2]",
       description = "Spark master when no session is active (default: ${DEFAULT-VALUE}).")
@@ -141,6 +148,7 @@ final class InferCommand implements Callable<Integer> {
     if (partitions != null) inference = inference.partitions(partitions);
     if (slots != null) inference = inference.slots(slots);
     if (onInvalidToken != null) inference = inference.onInvalidToken(onInvalidToken);
+    if (waveRows != null) inference = inference.waveRows(waveRows);
     return inference;
   }
 }

@@ -42,8 +42,8 @@ public final class MoeInference {
 
   /**
    * Sets one option by its key: {@code id-column}, {@code tokens-column}, {@code output}, {@code
-   * placement}, {@code backend}, {@code activation-dtype}, {@code partitions}, {@code slots} or
-   * {@code on-invalid-token}.
+   * placement}, {@code backend}, {@code activation-dtype}, {@code partitions}, {@code slots},
+   * {@code on-invalid-token} or {@code wave-rows}.
    */
   public MoeInference option(String key, String value) {
     OptionKey.check(key, value);
@@ -97,6 +97,15 @@ public final class MoeInference {
   }
 
   /**
+   * Processes the input in waves of at most {@code value} rows, each through every layer, so that
+   * executor memory holds one wave's activations rather than the whole table's (default: one wave).
+   * Outputs do not depend on the wave size.
+   */
+  public MoeInference waveRows(long value) {
+    return option(OptionKey.WAVE_ROWS, Long.toString(value));
+  }
+
+  /**
    * {@code fail} (default) or {@code skip}: what to do with a row whose token ids fall outside the
    * vocabulary or that is longer than the model allows. Skipped rows are left out of the output and
    * counted in the report.
@@ -133,7 +142,9 @@ public final class MoeInference {
         Optional.ofNullable(setting(spark, OptionKey.SLOTS, null))
             .map(v -> OptionKey.positive(OptionKey.SLOTS, v)),
         InvalidTokenPolicy.parse(setting(spark, OptionKey.ON_INVALID_TOKEN, "fail")),
-        FaultInjection.parse(spark.conf().get(FaultInjection.KEY, null)));
+        FaultInjection.parse(spark.conf().get(FaultInjection.KEY, null)),
+        Optional.ofNullable(setting(spark, OptionKey.WAVE_ROWS, null))
+            .map(v -> OptionKey.positiveLong(OptionKey.WAVE_ROWS, v)));
   }
 
   private String setting(SparkSession spark, String key, String fallback) {

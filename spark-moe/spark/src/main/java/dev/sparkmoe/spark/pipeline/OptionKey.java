@@ -18,6 +18,7 @@ final class OptionKey {
   static final String PARTITIONS = "partitions";
   static final String SLOTS = "slots";
   static final String ON_INVALID_TOKEN = "on-invalid-token";
+  static final String WAVE_ROWS = "wave-rows";
 
   static final List<String> ALL =
       List.of(
@@ -29,7 +30,8 @@ final class OptionKey {
           ACTIVATION_DTYPE,
           PARTITIONS,
           SLOTS,
-          ON_INVALID_TOKEN);
+          ON_INVALID_TOKEN,
+          WAVE_ROWS);
 
   private OptionKey() {}
 
@@ -48,10 +50,24 @@ final class OptionKey {
       case ACTIVATION_DTYPE -> ActivationDtype.parse(value);
       case PARTITIONS, SLOTS -> positive(key, value);
       case ON_INVALID_TOKEN -> InvalidTokenPolicy.parse(value);
+      case WAVE_ROWS -> positiveLong(key, value);
       default -> {
         // names and the backend are checked when the run starts
       }
     }
+  }
+
+  static long positiveLong(String key, String value) {
+    try {
+      long parsed = Long.parseLong(value.trim());
+      if (parsed > 0) {
+        return parsed;
+      }
+    } catch (NumberFormatException e) {
+      // fall through to the message below
+    }
+    throw new IllegalArgumentException(
+        String.format("Invalid %s: %s (expected: a positive integer)", key, value));
   }
 
   static int positive(String key, String value) {

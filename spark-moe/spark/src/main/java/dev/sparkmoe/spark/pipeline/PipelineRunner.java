@@ -12,17 +12,23 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import org.apache.spark.api.java.JavaRDD;
+import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.types.StructField;
 import org.apache.spark.util.CollectionAccumulator;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Driver side of a run: checks the input, the backend and the model before any task, learns the
- * executors, places the experts, runs the {@link PipelineJob} and builds the report.
+ * executors, places the experts, runs the {@link PipelineJob} once per wave of input rows ({@link
+ * WaveInput}) and builds the report. The waves' outputs stay persisted on the executors and are
+ * returned as one table, so a caller writes them in one job.
  */
 final class PipelineRunner {
+  private static final Logger LOG = LoggerFactory.getLogger(PipelineRunner.class);
   private final ResolvedOptions options;
 
   PipelineRunner(ResolvedOptions options) {
@@ -47,9 +53,6 @@ final class PipelineRunner {
     Dataset<Row> selected = input.select(options.idColumn(), options.tokensColumn());
     int inputPartitions = selected.rdd().getNumPartitions();
     int partitions = options.partitions().orElse(Math.max(1, inputPartitions));
-    // Repartition as a DataFrame: Spark shuffles its own binary rows, not Row objects.
-    JavaRDD<Row> rows =
-        (partitions == inputPartitions ? selected : selected.repartition(partitions)).javaRDD();
     PipelineManifest manifest =
         new PipelineManifest(
             options.modelPath(),
@@ -60,31 +63,96 @@ final class PipelineRunner {
             partitions,
             options.invalidTokens(),
             options.fault());
-    CollectionAccumulator<TaskStat> stats = new CollectionAccumulator<>();
-    spark.sparkContext().register(stats, "spark-moe task statistics");
-    RunRecorder recorder = new RunRecorder(config.numLayers());
 
+    HeapProbe.reset(spark, executors);
     long start = System.nanoTime();
-    JavaRDD<Row> out = new PipelineJob(manifest, slotLocations, stats, recorder).run(rows);
+    WaveInput waves = WaveInput.of(selected, options.waveRows(), partitions);
+    WaveStats waveStats = new WaveStats();
+    List<JavaRDD<Row>> outputs = new ArrayList<>();
+    for (int wave = 0; wave < waves.count(); wave++) {
+      outputs.add(runWave(spark, manifest, slotLocations, waves, wave, waveStats));
+    }
+    waves.release();
     long wallNanos = System.nanoTime() - start;
+    JavaRDD<Row> out = union(spark, outputs);
+    RunReport report =
+        report(manifest, slotLocations, out.count(), wallNanos, waveStats, config)
+            .withMemory(memory(spark, executors, waves));
+    return new MoeInference.MoeRun(
+        spark.createDataFrame(out, OutputSchema.of(id, options.kind())), report);
+  }
+
+  private static RunReport report(
+      PipelineManifest manifest,
+      List<String> slotLocations,
+      long rows,
+      long wallNanos,
+      WaveStats waveStats,
+      ModelConfig config) {
+    List<TaskStat> stats = waveStats.stats();
     long tokens =
-        TaskStats.latest(stats.value()).stream()
+        stats.stream()
             .filter(s -> s.stage().equals(TaskStat.OWNER) && s.layer() == 0)
             .mapToLong(TaskStat::tokens)
             .sum();
-    RunReport report =
-        ReportBuilder.build(
-            manifest,
-            slotLocations,
-            out.count(),
-            tokens,
-            wallNanos,
-            recorder.layerNanos(),
-            stats.value(),
-            config.topK(),
-            config.hiddenSize());
-    return new MoeInference.MoeRun(
-        spark.createDataFrame(out, OutputSchema.of(id, options.kind())), report);
+    return ReportBuilder.build(
+        manifest,
+        slotLocations,
+        rows,
+        tokens,
+        wallNanos,
+        waveStats.layerNanos(),
+        stats,
+        config.topK(),
+        config.hiddenSize());
+  }
+
+  /** The waves' persisted outputs as one RDD. */
+  private static JavaRDD<Row> union(SparkSession spark, List<JavaRDD<Row>> outputs) {
+    if (outputs.size() == 1) {
+      return outputs.get(0);
+    }
+    @SuppressWarnings("unchecked")
+    JavaRDD<Row>[] array = outputs.toArray(JavaRDD[]::new);
+    return JavaSparkContext.fromSparkContext(spark.sparkContext()).union(array);
+  }
+
+  /** Runs every layer over one wave; returns its persisted output rows. */
+  private static JavaRDD<Row> runWave(
+      SparkSession spark,
+      PipelineManifest manifest,
+      List<String> slotLocations,
+      WaveInput waves,
+      int wave,
+      WaveStats waveStats) {
+    if (waves.count() > 1) {
+      LOG.info(
+          "spark-moe: wave {}/{} (at most {} rows)", wave + 1, waves.count(), waves.waveRows());
+    }
+    CollectionAccumulator<TaskStat> stats = new CollectionAccumulator<>();
+    spark.sparkContext().register(stats, "spark-moe task statistics");
+    RunRecorder recorder = new RunRecorder(manifest.placement().numLayers());
+    JavaRDD<Row> out =
+        new PipelineJob(manifest, slotLocations, stats, recorder).run(waves.wave(wave));
+    waveStats.add(stats.value(), recorder.layerNanos());
+    return out;
+  }
+
+  private static RunReport.Memory memory(
+      SparkSession spark, List<ExecutorSlot> executors, WaveInput waves) {
+    List<RunReport.Heap> jvms =
+        HeapProbe.read(spark, executors).stream()
+            .map(
+                m ->
+                    new RunReport.Heap(
+                        m.executorId(), m.peakBytes(), m.livePeakBytes(), m.maxBytes()))
+            .toList();
+    return new RunReport.Memory(
+        waves.count(),
+        waves.waveRows(),
+        jvms.stream().mapToLong(RunReport.Heap::peakHeapBytes).max().orElse(0),
+        jvms.stream().mapToLong(RunReport.Heap::peakLiveHeapBytes).max().orElse(0),
+        jvms);
   }
 
   /** One slot per GPU when executors have GPUs, else one per task slot of the cluster. */

@@ -59,7 +59,8 @@ final class ReportBuilder {
         seconds,
         seconds > 0 ? tokens / seconds : 0,
         layers,
-        executors(stats));
+        executors(stats),
+        /* memory= */ null); // PipelineRunner adds it, from the waves and the executors' heaps
   }
 
   private static List<RunReport.SlotRun> slotRuns(

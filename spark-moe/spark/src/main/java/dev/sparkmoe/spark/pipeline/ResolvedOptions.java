@@ -6,7 +6,8 @@ import dev.sparkmoe.core.placement.PlacementPolicy;
 import java.util.Optional;
 
 /**
- * {@link MoeInference}'s settings after precedence was applied; partitions and slots may stay open.
+ * {@link MoeInference}'s settings after precedence was applied; partitions, slots and the wave size
+ * may stay open (the input's partitions, the cluster's slots, one wave).
  */
 record ResolvedOptions(
     String modelPath,
@@ -19,4 +20,5 @@ record ResolvedOptions(
     Optional<Integer> partitions,
     Optional<Integer> slots,
     InvalidTokenPolicy invalidTokens,
-    FaultInjection fault) {}
+    FaultInjection fault,
+    Optional<Long> waveRows) {}

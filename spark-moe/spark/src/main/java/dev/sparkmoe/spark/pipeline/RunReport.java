@@ -25,6 +25,7 @@ import java.util.List;
  * @param tokensPerSecond {@code tokens / wallSeconds}
  * @param layers one entry per layer
  * @param executors expert loads per executor
+ * @param memory waves and JVM heap high-water marks; null in reports written before waves existed
  */
 public record RunReport(
     String model,
@@ -39,7 +40,8 @@ public record RunReport(
     double wallSeconds,
     double tokensPerSecond,
     List<Layer> layers,
-    List<Executor> executors) {
+    List<Executor> executors,
+    Memory memory) {
 
   /**
    * One layer.
@@ -88,6 +90,50 @@ public record RunReport(
    * @param gpuAddresses GPU addresses its expert tasks were given
    */
   public record Executor(String executorId, int expertLoads, List<String> gpuAddresses) {}
+
+  /**
+   * How the input was cut into waves, and the memory the run took.
+   *
+   * @param waves waves the input rows were processed in, each through every layer
+   * @param waveRows the most input rows per wave ({@code spark.moe.wave-rows}); 0: one wave
+   * @param peakHeapBytes largest over the JVMs below of {@link Heap#peakHeapBytes}
+   * @param peakLiveHeapBytes largest over the JVMs below of {@link Heap#peakLiveHeapBytes}
+   * @param jvms each executor's JVM, and the driver's as {@code driver} (in local mode the same
+   *     JVM)
+   */
+  public record Memory(
+      int waves, long waveRows, long peakHeapBytes, long peakLiveHeapBytes, List<Heap> jvms) {}
+
+  /**
+   * One JVM's heap high-water marks during the run.
+   *
+   * @param peakHeapBytes the most heap in use, garbage included (read just before each garbage
+   *     collection, between which heap use only grows)
+   * @param peakLiveHeapBytes the most heap still in use right after a garbage collection (0: no
+   *     collection ran): what the run really held at its peak
+   * @param maxHeapBytes the heap's limit ({@code -Xmx})
+   */
+  public record Heap(
+      String executorId, long peakHeapBytes, long peakLiveHeapBytes, long maxHeapBytes) {}
+
+  /** This report with its waves and memory. */
+  public RunReport withMemory(Memory value) {
+    return new RunReport(
+        model,
+        placement,
+        backend,
+        activationDtype,
+        partitions,
+        slotLocations,
+        rows,
+        tokens,
+        skippedRows,
+        wallSeconds,
+        tokensPerSecond,
+        layers,
+        executors,
+        value);
+  }
 
   public String toJson() {
     try {

@@ -103,7 +103,8 @@ class PlacementComparisonTest {
             wallSeconds,
             tokens / wallSeconds,
             layers,
-            List.of());
+            List.of(),
+            /* memory= */ null);
     return new PlacementResult(
         placement,
         slots,

@@ -68,7 +68,8 @@ public final class RunReports {
         out,
         List.of(
             new RunReport.Executor("0", experts / 2, List.of("0")),
-            new RunReport.Executor("1", experts - experts / 2, List.of("1"))));
+            new RunReport.Executor("1", experts - experts / 2, List.of("1"))),
+        new RunReport.Memory(1, 0, 1L << 30, 1L << 29, List.of()));
   }
 
   /** {@code base} with another model path, size, timing, layers and executors. */
@@ -93,7 +94,8 @@ public final class RunReports {
         wallSeconds,
         wallSeconds > 0 ? tokens / wallSeconds : 0,
         layers,
-        executors);
+        executors,
+        base.memory());
   }
 
   private static long[] split(Random random, long total, int parts) {
