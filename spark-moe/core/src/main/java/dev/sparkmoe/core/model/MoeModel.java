@@ -91,6 +91,52 @@ public final class MoeModel implements Closeable {
     return new ExpertWeights(layer, expert, hidden, ffn, gateUp, down);
   }
 
+  /**
+   * Reads one tensor-parallel shard of an expert: of {@code shards} slices of the FFN width, slice
+   * {@code shard} covers units {@code [shard·ffn/shards, (shard+1)·ffn/shards)} — those rows of the
+   * gate and up projections and those columns of the down projection. Only the slice's bytes are
+   * read. Computing every shard and summing the outputs gives the expert's output (up to rounding:
+   * the down projection's sum over the FFN width is split into partial sums).
+   *
+   * @throws IllegalArgumentException for a dense layer, or a shard outside {@code [0, shards)}, or
+   *     more shards than FFN units
+   */
+  public ExpertWeights loadExpertShard(int layer, int expert, int shard, int shards) {
+    int ffn = config.intermediateSize();
+    if (shards < 1 || shards > ffn || shard < 0 || shard >= shards) {
+      throw new IllegalArgumentException(
+          String.format(
+              "Invalid expert shard: %d of %d (expected: 0 <= shard < shards <= %d, the FFN width)",
+              shard, shards, ffn));
+    }
+    if (shards == 1) {
+      return loadExpert(layer, expert);
+    }
+    loadExpertCheck(layer, expert);
+    int hidden = config.hiddenSize();
+    int from = (int) ((long) shard * ffn / shards);
+    int width = (int) ((long) (shard + 1) * ffn / shards) - from;
+    float[] gateUp = new float[2 * width * hidden];
+    int half = width * hidden;
+    checkpoint.readFloats(layout.expertGate(layer, expert), (long) from * hidden, gateUp, 0, half);
+    checkpoint.readFloats(layout.expertUp(layer, expert), (long) from * hidden, gateUp, half, half);
+    float[] down = new float[hidden * width];
+    String downName = layout.expertDown(layer, expert);
+    for (int row = 0; row < hidden; row++) {
+      checkpoint.readFloats(downName, (long) row * ffn + from, down, row * width, width);
+    }
+    return new ExpertWeights(layer, expert, hidden, width, gateUp, down);
+  }
+
+  private void loadExpertCheck(int layer, int expert) {
+    if (!config.isMoeLayer(layer)) {
+      throw new IllegalArgumentException(
+          String.format(
+              "Cannot load expert %d of layer %d: layer %d is a dense MLP layer (dense layers: %s)",
+              expert, layer, layer, config.feedForward().denseLayers()));
+    }
+  }
+
   private LayerWeights loadLayer(int layer) {
     AttentionWeights attention = null;
     float[] inputNorm = null;

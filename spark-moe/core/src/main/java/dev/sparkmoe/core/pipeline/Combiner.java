@@ -6,7 +6,10 @@ import java.util.List;
 /**
  * Sums the weighted expert outputs of an owner partition's tokens in a fixed order — ascending
  * expert id per token — whatever order the batches arrived in, so results do not depend on
- * placement or partitioning.
+ * placement or partitioning. A tensor-parallel expert sends one partial output per shard: a token's
+ * partials of one expert are summed next to each other, in ascending order of their values
+ * (lexicographic over the vector, a total order on float bits), so their order too is fixed
+ * whatever the arrival order.
  */
 final class Combiner {
   private Combiner() {}
@@ -39,7 +42,7 @@ final class Combiner {
     }
     float[] moe = new float[total * hidden];
     for (int t = 0; t < total; t++) {
-      sortByExpert(batchOf, entryOf, expertOf, start[t], start[t + 1]);
+      sortByExpert(batches, hidden, batchOf, entryOf, expertOf, start[t], start[t + 1]);
       for (int c = start[t]; c < start[t + 1]; c++) {
         float[] outputs = batches.get(batchOf[c]).outputs();
         int src = entryOf[c] * hidden;
@@ -65,14 +68,27 @@ final class Combiner {
     return state.rowOffsets()[row] + position;
   }
 
-  /** Insertion sort of a token's few contributions (top-k of them) by expert id. */
-  private static void sortByExpert(int[] batchOf, int[] entryOf, int[] expertOf, int from, int to) {
+  /**
+   * Insertion sort of a token's few contributions (top-k of them, times the shards of
+   * tensor-parallel experts) by expert id, then by output vector.
+   */
+  private static void sortByExpert(
+      List<CombineBatch> batches,
+      int hidden,
+      int[] batchOf,
+      int[] entryOf,
+      int[] expertOf,
+      int from,
+      int to) {
     for (int i = from + 1; i < to; i++) {
       int b = batchOf[i];
       int e = entryOf[i];
       int x = expertOf[i];
       int j = i - 1;
-      while (j >= from && expertOf[j] > x) {
+      while (j >= from
+          && (expertOf[j] > x
+              || expertOf[j] == x
+                  && compareOutputs(batches, hidden, batchOf[j], entryOf[j], b, e) > 0)) {
         batchOf[j + 1] = batchOf[j];
         entryOf[j + 1] = entryOf[j];
         expertOf[j + 1] = expertOf[j];
@@ -82,5 +98,13 @@ final class Combiner {
       entryOf[j + 1] = e;
       expertOf[j + 1] = x;
     }
+  }
+
+  private static int compareOutputs(
+      List<CombineBatch> batches, int hidden, int batchA, int entryA, int batchB, int entryB) {
+    float[] a = batches.get(batchA).outputs();
+    float[] b = batches.get(batchB).outputs();
+    return java.util.Arrays.compare(
+        a, entryA * hidden, (entryA + 1) * hidden, b, entryB * hidden, (entryB + 1) * hidden);
   }
 }

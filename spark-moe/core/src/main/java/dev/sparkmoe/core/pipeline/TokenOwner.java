@@ -68,10 +68,12 @@ public final class TokenOwner {
 
   private List<SlotDispatch> pack(OwnerState state, int layer, Routing routing, float[] x) {
     int[] slots = placement.layerSlots(layer);
+    int[] replicas = DispatchPacker.replicas(state, layer, placement, routing);
     List<SlotDispatch> batches = new ArrayList<>(slots.length);
     for (int slot : slots) {
+      boolean[] toSlot = DispatchPacker.toSlot(layer, slot, placement, routing, replicas);
       DispatchBatch batch =
-          DispatchPacker.pack(state, layer, slot, placement, routing, x, config.hiddenSize());
+          DispatchPacker.pack(state, layer, toSlot, routing, x, config.hiddenSize());
       if (batch.numTokens() > 0) {
         batches.add(new SlotDispatch(slot, batch));
       }

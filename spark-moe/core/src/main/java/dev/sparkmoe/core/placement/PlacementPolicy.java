@@ -17,7 +17,12 @@ public record PlacementPolicy(Kind kind, int expertsPerSlot) implements java.io.
     /** Expert e of every layer on slot e mod slots. */
     SHARED_LAYERS("shared-layers"),
     /** K consecutive experts (counting across layers) per slot: the colocated baseline. */
-    COLOCATE("colocate:K");
+    COLOCATE("colocate:K"),
+    /**
+     * Chosen by the cost model on the driver ({@code dev.sparkmoe.core.plan.Planner#choose}) once
+     * the slots are known; never placed as such.
+     */
+    AUTO("auto");
 
     private final String cliName;
 
@@ -32,6 +37,7 @@ public record PlacementPolicy(Kind kind, int expertsPerSlot) implements java.io.
 
   public static final PlacementPolicy ONE_PER_GPU = new PlacementPolicy(Kind.ONE_PER_GPU, 1);
   public static final PlacementPolicy SHARED_LAYERS = new PlacementPolicy(Kind.SHARED_LAYERS, 1);
+  public static final PlacementPolicy AUTO = new PlacementPolicy(Kind.AUTO, 1);
 
   public PlacementPolicy {
     if (expertsPerSlot < 1) {
@@ -44,7 +50,7 @@ public record PlacementPolicy(Kind kind, int expertsPerSlot) implements java.io.
     return new PlacementPolicy(Kind.COLOCATE, expertsPerSlot);
   }
 
-  /** Parses {@code one-per-gpu}, {@code shared-layers} or {@code colocate:K}. */
+  /** Parses {@code one-per-gpu}, {@code shared-layers}, {@code colocate:K} or {@code auto}. */
   public static PlacementPolicy parse(String name) {
     String value = name.trim().toLowerCase(Locale.ROOT);
     if (value.equals(Kind.ONE_PER_GPU.cliName)) {
@@ -52,6 +58,9 @@ public record PlacementPolicy(Kind kind, int expertsPerSlot) implements java.io.
     }
     if (value.equals(Kind.SHARED_LAYERS.cliName)) {
       return SHARED_LAYERS;
+    }
+    if (value.equals(Kind.AUTO.cliName)) {
+      return AUTO;
     }
     if (value.startsWith("colocate:")) {
       try {
@@ -62,7 +71,8 @@ public record PlacementPolicy(Kind kind, int expertsPerSlot) implements java.io.
     }
     throw new IllegalArgumentException(
         String.format(
-            "Invalid placement: %s (expected: one of one-per-gpu, shared-layers, colocate:K with K >= 1)",
+            "Invalid placement: %s (expected: one of one-per-gpu, shared-layers, colocate:K with K >= 1,"
+                + " auto)",
             name));
   }
 

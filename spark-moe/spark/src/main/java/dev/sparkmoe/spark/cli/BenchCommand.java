@@ -12,6 +12,7 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     description = "End-to-end benchmarks; see also spark-moe/benchmarks/bin/jmh for the kernels.",
     subcommands = {
+      BenchBalanceCommand.class,
       BenchPeerCommand.class,
       BenchPlacementsCommand.class,
       CommandLine.HelpCommand.class

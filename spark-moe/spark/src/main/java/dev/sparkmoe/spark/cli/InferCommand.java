@@ -71,7 +71,8 @@ final class InferCommand implements Callable<Integer> {
   @Option(
       names = "--placement",
       description =
-          "one-per-gpu, shared-layers or colocate:K (default: spark.moe.placement, else shared-layers).")
+          "one-per-gpu, shared-layers, colocate:K or auto (default: spark.moe.placement, else"
+              + " shared-layers).")
   String placement;
 
   @Option(
@@ -101,6 +102,53 @@ final class InferCommand implements Callable<Integer> {
           "Process the input in waves of at most this many rows, each through every layer, to bound"
               + " executor memory (default: spark.moe.wave-rows, else one wave).")
   Long waveRows;
+
+  @Option(
+      names = "--sample-rows",
+      description =
+          "Input rows whose routing the driver measures before the job, for the report and"
+              + " --replicas (default: spark.moe.sample-rows, else 32; 0: none).")
+  Integer sampleRows;
+
+  @Option(
+      names = "--replicas",
+      description =
+          "Replicas of hot experts from the sampled load: none, auto (on the layer's and the spare"
+              + " slots, one more per slot than the experts need) or a number of extra replicas per"
+              + " layer (default:"
+              + " spark.moe.replicas, else none). Results do not change.")
+  String replicas;
+
+  @Option(
+      names = "--capacity-factor",
+      description =
+          "Expert capacity factor C: an expert computes at most ceil(C x tokens x top-k /"
+              + " experts) tokens per layer, those of highest routing weight; the rest get zero"
+              + " from it and are counted in the report (default: spark.moe.capacity-factor, else"
+              + " dropless).")
+  String capacityFactor;
+
+  @Option(
+      names = "--data-parallel",
+      description =
+          "Copies of the whole expert set, each on its own slots; owner partition p uses copy p"
+              + " mod R (default: spark.moe.data-parallel, else 1).")
+  Integer dataParallel;
+
+  @Option(
+      names = "--expert-tp",
+      description =
+          "Tensor-parallel shards per expert: its FFN width split over G slots, partial outputs"
+              + " summed at combine (default: spark.moe.expert-tp, else what --slot-memory needs,"
+              + " else 1).")
+  Integer expertTp;
+
+  @Option(
+      names = "--slot-memory",
+      description =
+          "Memory for expert weights per slot, bytes or with k/m/g (default:"
+              + " spark.moe.slot-memory, else no limit); experts that do not fit get expert-tp.")
+  String slotMemory;
 
   @Option(
       names = "--master",
@@ -149,6 +197,16 @@ final class InferCommand implements Callable<Integer> {
     if (slots != null) inference = inference.slots(slots);
     if (onInvalidToken != null) inference = inference.onInvalidToken(onInvalidToken);
     if (waveRows != null) inference = inference.waveRows(waveRows);
+    return balance(inference);
+  }
+
+  private MoeInference balance(MoeInference inference) {
+    if (sampleRows != null) inference = inference.sampleRows(sampleRows);
+    if (replicas != null) inference = inference.replicas(replicas);
+    if (capacityFactor != null) inference = inference.option("capacity-factor", capacityFactor);
+    if (dataParallel != null) inference = inference.dataParallel(dataParallel);
+    if (expertTp != null) inference = inference.expertTp(expertTp);
+    if (slotMemory != null) inference = inference.slotMemory(slotMemory);
     return inference;
   }
 }

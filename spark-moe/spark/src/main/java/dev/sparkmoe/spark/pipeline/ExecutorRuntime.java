@@ -26,7 +26,7 @@ final class ExecutorRuntime {
 
   private final MoeModel model;
   private final String backendName;
-  private final Map<Long, ResidentExpert> experts = new ConcurrentHashMap<>();
+  private final Map<String, ResidentExpert> experts = new ConcurrentHashMap<>();
   private final AtomicInteger expertLoads = new AtomicInteger();
   private volatile DenseWeights dense;
   private volatile ExpertBackend backend;
@@ -82,12 +82,20 @@ final class ExecutorRuntime {
 
   /** The expert, made resident on first use in this executor. */
   ResidentExpert resident(int layer, int expert) {
-    long key = ((long) layer << 32) | expert;
+    return resident(layer, expert, 0, 1);
+  }
+
+  /**
+   * Tensor-parallel shard {@code shard} of {@code shards} of the expert, made resident on first use
+   * in this executor; only the shard's bytes are read.
+   */
+  ResidentExpert resident(int layer, int expert, int shard, int shards) {
+    String key = layer + "/" + expert + "/" + shard + "/" + shards;
     return experts.computeIfAbsent(
         key,
         k -> {
           expertLoads.incrementAndGet();
-          return backend().upload(model.loadExpert(layer, expert));
+          return backend().upload(model.loadExpertShard(layer, expert, shard, shards));
         });
   }
 

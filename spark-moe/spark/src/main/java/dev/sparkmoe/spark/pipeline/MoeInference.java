@@ -1,5 +1,6 @@
 package dev.sparkmoe.spark.pipeline;
 
+import dev.sparkmoe.core.balance.HotExpertReplicas;
 import dev.sparkmoe.core.batch.ActivationDtype;
 import dev.sparkmoe.core.forward.OutputKind;
 import dev.sparkmoe.core.placement.PlacementPolicy;
@@ -43,7 +44,8 @@ public final class MoeInference {
   /**
    * Sets one option by its key: {@code id-column}, {@code tokens-column}, {@code output}, {@code
    * placement}, {@code backend}, {@code activation-dtype}, {@code partitions}, {@code slots},
-   * {@code on-invalid-token} or {@code wave-rows}.
+   * {@code on-invalid-token}, {@code wave-rows}, {@code sample-rows}, {@code replicas}, {@code
+   * capacity-factor}, {@code data-parallel}, {@code expert-tp} or {@code slot-memory}.
    */
   public MoeInference option(String key, String value) {
     OptionKey.check(key, value);
@@ -71,7 +73,10 @@ public final class MoeInference {
     return option(OptionKey.OUTPUT, value);
   }
 
-  /** {@code one-per-gpu}, {@code shared-layers} (default) or {@code colocate:K}. */
+  /**
+   * {@code one-per-gpu}, {@code shared-layers} (default), {@code colocate:K} or {@code auto} (the
+   * cost model picks the policy; hot-expert replicas follow the sampled load).
+   */
   public MoeInference placement(String value) {
     return option(OptionKey.PLACEMENT, value);
   }
@@ -114,6 +119,57 @@ public final class MoeInference {
     return option(OptionKey.ON_INVALID_TOKEN, value);
   }
 
+  /**
+   * Input rows whose routing the driver measures before the job (default 32; 0: none): tokens per
+   * (layer, expert), in the report and the load that {@link #replicas} follows.
+   */
+  public MoeInference sampleRows(int value) {
+    return option(OptionKey.SAMPLE_ROWS, Integer.toString(value));
+  }
+
+  /**
+   * Replicas of hot experts: {@code none} (default), {@code auto} or a number of extra replicas per
+   * layer. They go to the layer's slots and the spare ones, planned from the sampled load; results
+   * do not change.
+   */
+  public MoeInference replicas(String value) {
+    return option(OptionKey.REPLICAS, value);
+  }
+
+  /**
+   * Expert capacity factor C (default: dropless): an expert computes at most ceil(C × tokens ×
+   * top-k ÷ experts) tokens per layer, keeping those of highest routing weight; the others get a
+   * zero output from it and are counted in the report.
+   */
+  public MoeInference capacityFactor(double value) {
+    return option(OptionKey.CAPACITY_FACTOR, Double.toString(value));
+  }
+
+  /**
+   * Copies of the whole expert set (default 1): each copy on its own slots, owner partition p
+   * sending its tokens to copy p mod copies; results do not change.
+   */
+  public MoeInference dataParallel(int value) {
+    return option(OptionKey.DATA_PARALLEL, Integer.toString(value));
+  }
+
+  /**
+   * Expert tensor parallelism (default 1, or what {@link #slotMemory} needs): every expert's FFN
+   * width split over {@code shards} slots, each holding and computing its slice; the partial
+   * outputs are summed at combine. Results agree with the unsplit run within float rounding.
+   */
+  public MoeInference expertTp(int shards) {
+    return option(OptionKey.EXPERT_TP, Integer.toString(shards));
+  }
+
+  /**
+   * A slot's memory for expert weights, in bytes ({@code 268435456}, {@code 256m}, {@code 1g});
+   * experts that do not fit are split by tensor parallelism over as many slots as they need.
+   */
+  public MoeInference slotMemory(String bytes) {
+    return option(OptionKey.SLOT_MEMORY, bytes);
+  }
+
   /** Runs the pipeline now and returns its output rows (cached). */
   public Dataset<Row> transform(Dataset<Row> input) {
     return run(input).rows();
@@ -144,7 +200,32 @@ public final class MoeInference {
         InvalidTokenPolicy.parse(setting(spark, OptionKey.ON_INVALID_TOKEN, "fail")),
         FaultInjection.parse(spark.conf().get(FaultInjection.KEY, null)),
         Optional.ofNullable(setting(spark, OptionKey.WAVE_ROWS, null))
-            .map(v -> OptionKey.positiveLong(OptionKey.WAVE_ROWS, v)));
+            .map(v -> OptionKey.positiveLong(OptionKey.WAVE_ROWS, v)),
+        balance(spark));
+  }
+
+  private LoadBalanceOptions balance(SparkSession spark) {
+    String sample = setting(spark, OptionKey.SAMPLE_ROWS, null);
+    String capacity = setting(spark, OptionKey.CAPACITY_FACTOR, "none");
+    HotExpertReplicas.Setting replicas =
+        HotExpertReplicas.Setting.parse(setting(spark, OptionKey.REPLICAS, "none"));
+    // The sample runs the model on the driver: only by default where replicas or auto use it.
+    boolean sampleUsed =
+        !replicas.isNone()
+            || PlacementPolicy.parse(setting(spark, OptionKey.PLACEMENT, "shared-layers")).kind()
+                == PlacementPolicy.Kind.AUTO;
+    int defaultSample = sampleUsed ? LoadBalanceOptions.DEFAULT_SAMPLE_ROWS : 0;
+    return new LoadBalanceOptions(
+        sample == null ? defaultSample : OptionKey.nonNegative(OptionKey.SAMPLE_ROWS, sample),
+        replicas,
+        OptionKey.capacityFactor(capacity),
+        OptionKey.positive(OptionKey.DATA_PARALLEL, setting(spark, OptionKey.DATA_PARALLEL, "1")),
+        Optional.ofNullable(setting(spark, OptionKey.EXPERT_TP, null))
+            .map(v -> OptionKey.positive(OptionKey.EXPERT_TP, v))
+            .orElse(0),
+        Optional.ofNullable(setting(spark, OptionKey.SLOT_MEMORY, null))
+            .map(v -> OptionKey.bytes(OptionKey.SLOT_MEMORY, v))
+            .orElse(0L));
   }
 
   private String setting(SparkSession spark, String key, String fallback) {

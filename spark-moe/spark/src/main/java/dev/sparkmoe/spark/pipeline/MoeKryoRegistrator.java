@@ -21,5 +21,7 @@ public final class MoeKryoRegistrator implements KryoRegistrator {
     kryo.register(float[].class);
     kryo.register(byte[].class);
     kryo.register(Object[].class);
+    kryo.register(float[][].class);
+    kryo.register(dev.sparkmoe.core.balance.Capacity.TopWeights.class);
   }
 }

@@ -30,16 +30,22 @@ final class PipelineJob {
   private final List<String> slotLocations;
   private final CollectionAccumulator<TaskStat> stats;
   private final RunRecorder recorder;
+  private final CapacityPass capacity;
 
+  /**
+   * @param capacity expert capacity, or null for dropless
+   */
   PipelineJob(
       PipelineManifest manifest,
       List<String> slotLocations,
       CollectionAccumulator<TaskStat> stats,
-      RunRecorder recorder) {
+      RunRecorder recorder,
+      CapacityPass capacity) {
     this.manifest = manifest;
     this.slotLocations = slotLocations;
     this.stats = stats;
     this.recorder = recorder;
+    this.capacity = capacity;
   }
 
   /** Runs every layer and returns the (persisted, materialized) output rows. */
@@ -87,10 +93,25 @@ final class PipelineJob {
     }
     JavaRDD<Tuple2<Integer, SlotBatch>> pinned =
         Pinning.requestGpuPerTask(Pinning.pin(dispatched.rdd().toJavaRDD(), locations));
+    float[] thresholds = thresholds(steps, layer);
     return pinned
         .mapPartitionsToPair(
-            it -> new ExpertTask(m, layer, bySlot.slot(OwnerTasks.partition()), it, acc))
+            it ->
+                new ExpertTask(m, layer, bySlot.slot(OwnerTasks.partition()), it, acc, thresholds))
         .partitionBy(new OwnerPartitioner(m.partitions()));
+  }
+
+  /** Capacity thresholds of {@code layer}'s experts, or null when dropless. */
+  private float[] thresholds(JavaRDD<OwnerStep> steps, int layer) {
+    if (capacity == null) {
+      return null;
+    }
+    long tokens =
+        TaskStats.latest(stats.value()).stream()
+            .filter(s -> s.stage().equals(TaskStat.OWNER) && s.layer() == 0)
+            .mapToLong(TaskStat::tokens)
+            .sum();
+    return capacity.thresholds(steps, layer, tokens, manifest.placement());
   }
 
   private static FlatMapFunction<Iterator<OwnerStep>, OwnerState> stateOf() {

@@ -4,6 +4,7 @@ import dev.sparkmoe.core.backend.ExpertBackends;
 import dev.sparkmoe.core.model.ModelConfig;
 import dev.sparkmoe.core.model.MoeModel;
 import dev.sparkmoe.core.placement.PlacementPlan;
+import dev.sparkmoe.core.placement.PlacementPolicy;
 import dev.sparkmoe.spark.cluster.ClusterProbe;
 import dev.sparkmoe.spark.cluster.ExecutorSlot;
 import dev.sparkmoe.spark.infer.InputColumns;
@@ -46,11 +47,18 @@ final class PipelineRunner {
     }
     List<ExecutorSlot> executors = ClusterProbe.probe(spark);
     int numSlots = options.slots().orElseGet(() -> defaultSlots(spark, executors));
-    PlacementPlan placement =
-        PlacementPlan.of(options.placement(), config.numLayers(), config.numExperts(), numSlots);
+    Dataset<Row> selected = input.select(options.idColumn(), options.tokensColumn());
+    BalancedPlacement balanced =
+        BalancedPlacement.plan(
+            options.placement(),
+            policy(spark, config, executors, numSlots),
+            options.balance(),
+            options.modelPath(),
+            numSlots,
+            selected);
+    PlacementPlan placement = balanced.plan();
     List<String> slotLocations = slotLocations(executors, numSlots);
 
-    Dataset<Row> selected = input.select(options.idColumn(), options.tokensColumn());
     int inputPartitions = selected.rdd().getNumPartitions();
     int partitions = options.partitions().orElse(Math.max(1, inputPartitions));
     PipelineManifest manifest =
@@ -64,19 +72,27 @@ final class PipelineRunner {
             options.invalidTokens(),
             options.fault());
 
+    CapacityPass capacity = CapacityPass.of(options.balance(), config);
     HeapProbe.reset(spark, executors);
     long start = System.nanoTime();
     WaveInput waves = WaveInput.of(selected, options.waveRows(), partitions);
     WaveStats waveStats = new WaveStats();
     List<JavaRDD<Row>> outputs = new ArrayList<>();
     for (int wave = 0; wave < waves.count(); wave++) {
-      outputs.add(runWave(spark, manifest, slotLocations, waves, wave, waveStats));
+      outputs.add(runWave(spark, manifest, slotLocations, waves, wave, waveStats, capacity));
     }
     waves.release();
     long wallNanos = System.nanoTime() - start;
     JavaRDD<Row> out = union(spark, outputs);
     RunReport report =
-        report(manifest, slotLocations, out.count(), wallNanos, waveStats, config)
+        report(
+                manifest,
+                slotLocations,
+                out.count(),
+                wallNanos,
+                waveStats,
+                config,
+                LoadBalanceReport.of(balanced, options.balance(), capacity))
             .withMemory(memory(spark, executors, waves));
     return new MoeInference.MoeRun(
         spark.createDataFrame(out, OutputSchema.of(id, options.kind())), report);
@@ -88,7 +104,8 @@ final class PipelineRunner {
       long rows,
       long wallNanos,
       WaveStats waveStats,
-      ModelConfig config) {
+      ModelConfig config,
+      RunReport.LoadBalance loadBalance) {
     List<TaskStat> stats = waveStats.stats();
     long tokens =
         stats.stream()
@@ -104,7 +121,8 @@ final class PipelineRunner {
         waveStats.layerNanos(),
         stats,
         config.topK(),
-        config.hiddenSize());
+        config.hiddenSize(),
+        loadBalance);
   }
 
   /** The waves' persisted outputs as one RDD. */
@@ -117,14 +135,19 @@ final class PipelineRunner {
     return JavaSparkContext.fromSparkContext(spark.sparkContext()).union(array);
   }
 
-  /** Runs every layer over one wave; returns its persisted output rows. */
+  /**
+   * Runs every layer over one wave; returns its persisted output rows.
+   *
+   * @param capacity expert capacity, applied to each wave on its own tokens; null for dropless
+   */
   private static JavaRDD<Row> runWave(
       SparkSession spark,
       PipelineManifest manifest,
       List<String> slotLocations,
       WaveInput waves,
       int wave,
-      WaveStats waveStats) {
+      WaveStats waveStats,
+      CapacityPass capacity) {
     if (waves.count() > 1) {
       LOG.info(
           "spark-moe: wave {}/{} (at most {} rows)", wave + 1, waves.count(), waves.waveRows());
@@ -133,7 +156,7 @@ final class PipelineRunner {
     spark.sparkContext().register(stats, "spark-moe task statistics");
     RunRecorder recorder = new RunRecorder(manifest.placement().numLayers());
     JavaRDD<Row> out =
-        new PipelineJob(manifest, slotLocations, stats, recorder).run(waves.wave(wave));
+        new PipelineJob(manifest, slotLocations, stats, recorder, capacity).run(waves.wave(wave));
     waveStats.add(stats.value(), recorder.layerNanos());
     return out;
   }
@@ -153,6 +176,14 @@ final class PipelineRunner {
         jvms.stream().mapToLong(RunReport.Heap::peakHeapBytes).max().orElse(0),
         jvms.stream().mapToLong(RunReport.Heap::peakLiveHeapBytes).max().orElse(0),
         jvms);
+  }
+
+  /** The requested policy, or under {@code auto} the planner's choice for the slots at hand. */
+  private PlacementPolicy policy(
+      SparkSession spark, ModelConfig config, List<ExecutorSlot> executors, int numSlots) {
+    return options.placement().kind() == PlacementPolicy.Kind.AUTO
+        ? AutoPlacement.choose(spark, config, executors, numSlots, options.activationDtype())
+        : options.placement();
   }
 
   /** One slot per GPU when executors have GPUs, else one per task slot of the cluster. */

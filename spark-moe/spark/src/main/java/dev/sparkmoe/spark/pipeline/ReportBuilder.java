@@ -19,7 +19,8 @@ final class ReportBuilder {
       List<Long> layerNanos,
       List<TaskStat> all,
       int topK,
-      int hidden) {
+      int hidden,
+      RunReport.LoadBalance loadBalance) {
     List<TaskStat> stats = TaskStats.latest(all);
     List<RunReport.Layer> layers = new ArrayList<>();
     for (int layer = 0; layer < layerNanos.size(); layer++) {
@@ -60,7 +61,8 @@ final class ReportBuilder {
         seconds > 0 ? tokens / seconds : 0,
         layers,
         executors(stats),
-        /* memory= */ null); // PipelineRunner adds it, from the waves and the executors' heaps
+        /* memory= */ null, // PipelineRunner adds it, from the waves and the executors' heaps
+        loadBalance);
   }
 
   private static List<RunReport.SlotRun> slotRuns(

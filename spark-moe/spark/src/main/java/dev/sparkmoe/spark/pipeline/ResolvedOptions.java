@@ -21,4 +21,5 @@ record ResolvedOptions(
     Optional<Integer> slots,
     InvalidTokenPolicy invalidTokens,
     FaultInjection fault,
-    Optional<Long> waveRows) {}
+    Optional<Long> waveRows,
+    LoadBalanceOptions balance) {}

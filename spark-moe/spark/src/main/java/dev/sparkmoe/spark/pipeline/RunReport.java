@@ -26,6 +26,7 @@ import java.util.List;
  * @param layers one entry per layer
  * @param executors expert loads per executor
  * @param memory waves and JVM heap high-water marks; null in reports written before waves existed
+ * @param loadBalance the measured routing load and what placement did with it
  */
 public record RunReport(
     String model,
@@ -41,7 +42,8 @@ public record RunReport(
     double tokensPerSecond,
     List<Layer> layers,
     List<Executor> executors,
-    Memory memory) {
+    Memory memory,
+    LoadBalance loadBalance) {
 
   /**
    * One layer.
@@ -132,8 +134,49 @@ public record RunReport(
         tokensPerSecond,
         layers,
         executors,
-        value);
+        value,
+        loadBalance);
   }
+
+  /**
+   * Routing load and load balancing. The measured balancedness of every layer is {@link
+   * Layer#balance}.
+   *
+   * @param sampleRows input rows whose routing the driver measured before the job
+   * @param sampleTokens their tokens
+   * @param sampleSeconds driver time spent on the sample
+   * @param sampledTokensPerExpert per layer, tokens per expert on the sample ([layers][experts];
+   *     the counts of later waves merge into the same shape)
+   * @param replicas the hot-expert replica setting ({@code none}, {@code auto} or a number)
+   * @param replicasPerExpert per layer, replicas of each expert (1 without replication)
+   * @param dataParallel copies of the whole expert set
+   * @param expertTp tensor-parallel shards per expert (1: none)
+   * @param plannedBalanceBefore per layer, balancedness the policy's placement would have on the
+   *     sampled load
+   * @param plannedBalanceAfter per layer, the same for the placement that ran
+   * @param capacityFactor the capacity factor, or null for dropless
+   * @param capacity tokens an expert computes at most per layer (with waves, the largest over the
+   *     waves, each capped on its own tokens), or -1 for dropless
+   * @param droppedTokensPerExpert per layer, tokens each expert dropped over its capacity (empty
+   *     arrays when dropless)
+   * @param droppedTokens the sum of {@code droppedTokensPerExpert}
+   */
+  @SuppressWarnings("ArrayRecordComponent") // report values, built once
+  public record LoadBalance(
+      long sampleRows,
+      long sampleTokens,
+      double sampleSeconds,
+      long[][] sampledTokensPerExpert,
+      String replicas,
+      int[][] replicasPerExpert,
+      int dataParallel,
+      int expertTp,
+      double[] plannedBalanceBefore,
+      double[] plannedBalanceAfter,
+      Double capacityFactor,
+      long capacity,
+      long[][] droppedTokensPerExpert,
+      long droppedTokens) {}
 
   public String toJson() {
     try {

@@ -104,7 +104,8 @@ class PlacementComparisonTest {
             tokens / wallSeconds,
             layers,
             List.of(),
-            /* memory= */ null);
+            /* memory= */ null,
+            /* loadBalance= */ null);
     return new PlacementResult(
         placement,
         slots,

@@ -37,13 +37,33 @@ class BadOptionsCliTest {
     infer("round-robin", "--placement", "round-robin")
         .assertFailed(
             "Invalid placement: round-robin (expected: one of one-per-gpu, shared-layers,"
-                + " colocate:K with K >= 1)",
+                + " colocate:K with K >= 1, auto)",
             out("round-robin"));
     infer("colocate-x", "--placement", "colocate:x")
         .assertFailed(
             "Invalid placement: colocate:x (expected: one of one-per-gpu, shared-layers,"
-                + " colocate:K with K >= 1)",
+                + " colocate:K with K >= 1, auto)",
             out("colocate-x"));
+  }
+
+  @Test
+  void loadBalancingOptions() {
+    infer("capacity", "--capacity-factor", "0")
+        .assertFailed(
+            "Invalid capacity factor: 0.0 (expected: a positive number; unset for dropless)",
+            out("capacity"));
+    infer("replicas", "--replicas", "lots")
+        .assertFailed(
+            "Invalid replicas: lots (expected: none, auto or a number of extra replicas per layer"
+                + " >= 0)",
+            out("replicas"));
+    infer("dp", "--placement", "one-per-gpu", "--slots", "16", "--data-parallel", "2")
+        .assertFailed(
+            "Cannot place data-parallel 2 with one-per-gpu on 16 slots: one copy of the experts"
+                + " needs 16 slots, 2 need 32. Add executors or GPUs, set spark.moe.slots"
+                + " (--slots), lower spark.moe.data-parallel (--data-parallel), or choose a"
+                + " placement with more experts per slot",
+            out("dp"));
   }
 
   @Test

@@ -69,7 +69,8 @@ public final class RunReports {
         List.of(
             new RunReport.Executor("0", experts / 2, List.of("0")),
             new RunReport.Executor("1", experts - experts / 2, List.of("1"))),
-        new RunReport.Memory(1, 0, 1L << 30, 1L << 29, List.of()));
+        new RunReport.Memory(1, 0, 1L << 30, 1L << 29, List.of()),
+        /* loadBalance= */ null);
   }
 
   /** {@code base} with another model path, size, timing, layers and executors. */
@@ -95,7 +96,8 @@ public final class RunReports {
         wallSeconds > 0 ? tokens / wallSeconds : 0,
         layers,
         executors,
-        base.memory());
+        base.memory(),
+        base.loadBalance());
   }
 
   private static long[] split(Random random, long total, int parts) {
