@@ -9,8 +9,10 @@ import java.util.Map;
 /**
  * The pipeline settings that SQL and the {@code moe} DataSource take as text: {@code placement},
  * {@code slots}, {@code partitions}, {@code activation-dtype}, {@code backend}, {@code id-column}
- * and {@code tokens-column}, each as {@link MoeInference}'s method of that name. Settings not given
- * come from the session conf ({@code spark.moe.*}), then from defaults.
+ * and {@code tokens-column}, each as {@link MoeInference}'s method of that name, and the other
+ * {@code spark.moe.*} keys without their prefix ({@code on-invalid-token}, {@code wave-rows}, the
+ * load-balancing keys) as {@link MoeInference#option}. Settings not given come from the session
+ * conf ({@code spark.moe.*}), then from defaults.
  *
  * @param inference the caller's base inference with these settings applied
  * @param idColumn the id column
@@ -26,7 +28,18 @@ public record InferenceOptions(MoeInference inference, String idColumn, String t
           "activation-dtype",
           "backend",
           "id-column",
-          "tokens-column");
+          "tokens-column",
+          "on-invalid-token",
+          "wave-rows",
+          "sample-rows",
+          "replicas",
+          "capacity-factor",
+          "data-parallel",
+          "expert-tp",
+          "slot-memory");
+
+  /** The keys passed through to {@link MoeInference#option} as they are. */
+  private static final List<String> PASSED_THROUGH = KEYS.subList(7, KEYS.size());
 
   /**
    * Parses {@code key=value;key=value}: keys are case-insensitive, blanks around keys, values and
@@ -77,15 +90,22 @@ public record InferenceOptions(MoeInference inference, String idColumn, String t
         case "backend" -> inference = inference.backend(value);
         case "id-column" -> idColumn = value;
         case "tokens-column" -> tokensColumn = value;
-        default ->
-            throw new IllegalArgumentException(
-                String.format(
-                    "Invalid option of %s: %s (expected: one of %s)",
-                    where, option.getKey(), String.join(", ", KEYS)));
+        default -> {
+          if (!PASSED_THROUGH.contains(option.getKey())) {
+            throw unknown(option.getKey(), where);
+          }
+          inference = inference.option(option.getKey(), value);
+        }
       }
     }
     return new InferenceOptions(
         inference.idColumn(idColumn).tokensColumn(tokensColumn), idColumn, tokensColumn);
+  }
+
+  private static IllegalArgumentException unknown(String key, String where) {
+    return new IllegalArgumentException(
+        String.format(
+            "Invalid option of %s: %s (expected: one of %s)", where, key, String.join(", ", KEYS)));
   }
 
   private static int positive(String key, String value) {

@@ -112,6 +112,20 @@ class MoeSqlFunctionsTest {
   }
 
   @Test
+  void pipelineKeysPassThroughToTheInference() {
+    Map<Long, float[]> inWaves =
+        byId(
+            sql(
+                "SELECT * FROM moe_infer('%s', 'docs', 'embedding',"
+                    + " 'partitions=2;slots=2;wave-rows=3;replicas=auto')"));
+    Map<Long, float[]> whole =
+        byId(sql("SELECT * FROM moe_infer('%s', 'docs', 'embedding', 'partitions=2;slots=2')"));
+    assertThat(inWaves).hasSameSizeAs(whole);
+    whole.forEach(
+        (id, expected) -> assertThat(inWaves.get(id)).as("row %d", id).isEqualTo(expected));
+  }
+
+  @Test
   void thePipelineRunsWhenTheQueryIsAnalyzed() {
     spark.sparkContext().setJobGroup("moe-eager", "analysis only", false);
     try {
@@ -253,7 +267,11 @@ class MoeSqlFunctionsTest {
     assertThatThrownBy(() -> sql("SELECT * FROM moe_infer('%s', 'docs', 'score', 'slot=2')"))
         .hasMessage(
             "Invalid option of moe_infer: slot (expected: one of placement, slots, partitions,"
-                + " activation-dtype, backend, id-column, tokens-column)");
+                + " activation-dtype, backend, id-column, tokens-column, on-invalid-token,"
+                + " wave-rows, sample-rows, replicas, capacity-factor, data-parallel, expert-tp,"
+                + " slot-memory)");
+    assertThatThrownBy(() -> sql("SELECT * FROM moe_infer('%s', 'docs', 'score', 'wave-rows=0')"))
+        .hasMessage("Invalid wave-rows: 0 (expected: a positive integer)");
     assertThatThrownBy(() -> sql("SELECT * FROM moe_infer('%s', 'docs', 'score', 'slots=two')"))
         .hasMessage("Invalid slots: two (expected: a positive integer)");
     assertThatThrownBy(() -> sql("SELECT * FROM moe_infer('%s', 'docs', 'score', 'slots')"))
