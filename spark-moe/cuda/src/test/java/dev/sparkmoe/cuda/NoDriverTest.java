@@ -1,6 +1,7 @@
 package dev.sparkmoe.cuda;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatCode;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.sparkmoe.core.backend.ExpertBackend;
@@ -70,6 +71,14 @@ class NoDriverTest {
   @Test
   void unknownBackendListsCuda() {
     assertThatThrownBy(() -> ExpertBackends.create("tpu"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("Invalid backend: tpu (expected: one of cuda, cpu, auto)");
+  }
+
+  @Test
+  void aDriverWithoutGpuAcceptsCudaByNameForItsExecutors() {
+    assertThatCode(() -> ExpertBackends.checkName("cuda")).doesNotThrowAnyException();
+    assertThatThrownBy(() -> ExpertBackends.checkName("tpu"))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("Invalid backend: tpu (expected: one of cuda, cpu, auto)");
   }

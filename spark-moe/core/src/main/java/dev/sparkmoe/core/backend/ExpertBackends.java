@@ -62,22 +62,38 @@ public final class ExpertBackends {
     }
   }
 
+  /**
+   * Checks that {@code name} is a registered backend (or {@code auto}) without asking whether it
+   * can run here: for a driver whose executors, not itself, hold the GPUs.
+   *
+   * @throws IllegalArgumentException for an unknown name, listing the known ones
+   */
+  public static void checkName(String name) {
+    if (!AUTO.equals(name)) {
+      registered(name, providers());
+    }
+  }
+
   private static ExpertBackendProvider usable(String name, List<ExpertBackendProvider> providers) {
-    ExpertBackendProvider provider =
-        providers.stream()
-            .filter(p -> p.name().equals(name))
-            .findFirst()
-            .orElseThrow(
-                () ->
-                    new IllegalArgumentException(
-                        String.format(
-                            "Invalid backend: %s (expected: one of %s)", name, names(providers))));
+    ExpertBackendProvider provider = registered(name, providers);
     Optional<String> reason = provider.unavailableReason();
     if (reason.isPresent()) {
       throw new IllegalArgumentException(
           String.format("Cannot use backend %s: %s", name, reason.get()));
     }
     return provider;
+  }
+
+  private static ExpertBackendProvider registered(
+      String name, List<ExpertBackendProvider> providers) {
+    return providers.stream()
+        .filter(p -> p.name().equals(name))
+        .findFirst()
+        .orElseThrow(
+            () ->
+                new IllegalArgumentException(
+                    String.format(
+                        "Invalid backend: %s (expected: one of %s)", name, names(providers))));
   }
 
   private static ExpertBackendProvider chooseAuto(List<ExpertBackendProvider> providers) {

@@ -40,7 +40,11 @@ final class PipelineRunner {
     SparkSession spark = input.sparkSession();
     StructField id = InputColumns.id(input.schema(), options.idColumn());
     InputColumns.tokens(input.schema(), options.tokensColumn());
-    ExpertBackends.check(options.backend());
+    if (spark.sparkContext().isLocal()) {
+      ExpertBackends.check(options.backend()); // the tasks run in this JVM
+    } else {
+      ExpertBackends.checkName(options.backend()); // the executors hold the GPUs, not the driver
+    }
     ModelConfig config;
     try (MoeModel model = MoeModel.open(Path.of(options.modelPath()))) {
       config = model.config();
