@@ -195,7 +195,7 @@ public final class Attention {
     }
     float sum = 0f;
     for (int j = first; j <= i; j++) {
-      float e = (float) Math.exp(scores[base + j] - max);
+      float e = FloatExp.exp(scores[base + j] - max);
       scores[base + j] = e;
       sum += e;
     }
