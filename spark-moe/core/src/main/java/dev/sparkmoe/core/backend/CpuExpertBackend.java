@@ -18,9 +18,9 @@ import java.util.Optional;
  * allows. Each calling thread keeps its scratch buffer for its lifetime, so the hot path allocates
  * nothing: in Spark that is one buffer per task thread.
  *
- * <p>Within a chunk, both products run in fixed blocks of {@link RowBlockGemm#ROWS} rows (chunks
- * are a multiple of it), so a token's output bits depend only on the token and the expert, not on
- * which other tokens share its batch: the pipeline gives the same bits for any partitioning.
+ * <p>Within a chunk, both products run through {@link RowBlockGemm} (chunks are a multiple of its
+ * block), so a token's output bits depend only on the token and the expert, not on which other
+ * tokens share its batch: the pipeline gives the same bits for any partitioning.
  *
  * <p>Weights stay the f32 arrays the model decoded (F16/BF16 checkpoints are decoded once, when an
  * expert is made resident); the caller keeps residents for the life of the executor (the forward
