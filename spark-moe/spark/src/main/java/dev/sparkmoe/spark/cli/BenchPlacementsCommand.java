@@ -222,9 +222,12 @@ final class BenchPlacementsCommand implements Callable<Integer> {
   }
 
   private void report(PlacementComparison comparison, PrintWriter stdout) {
+    // Run from MoeCli, the original arguments start with "bench placements"; run alone, they do
+    // not.
+    List<String> args = spec.commandLine().getParseResult().originalArgs();
     String command =
-        "moe bench placements "
-            + String.join(" ", spec.commandLine().getParseResult().originalArgs());
+        (!args.isEmpty() && args.get(0).equals("bench") ? "moe " : "moe bench placements ")
+            + String.join(" ", args);
     String table = comparison.table();
     stdout.println();
     stdout.print(table);

@@ -16,7 +16,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class BenchPlacementsCommandTest {
   @Test
-  void runsAPlacementOnARealClusterAndComparesWithTheCostModel(@TempDir Path out) {
+  void runsAPlacementOnARealClusterAndComparesWithTheCostModel(@TempDir Path out)
+      throws java.io.IOException {
     StringWriter stdout = new StringWriter();
     StringWriter stderr = new StringWriter();
 
@@ -60,5 +61,8 @@ class BenchPlacementsCommandTest {
         }) {
       assertThat(Files.isRegularFile(out.resolve(file))).as(file).isTrue();
     }
+    assertThat(Files.readString(out.resolve("summary.md")))
+        .as("the command as typed, once")
+        .startsWith("`moe bench placements --preset tiny --tokens 512 ");
   }
 }
