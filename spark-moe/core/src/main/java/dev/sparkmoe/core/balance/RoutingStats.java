@@ -45,6 +45,24 @@ public final class RoutingStats implements Serializable {
     return new RoutingStats(rows, tokens, copy);
   }
 
+  /**
+   * These counts plus {@code counts[e]} (token, rank) pairs routed to expert e of {@code layer}:
+   * what the expert tasks of a wave measured.
+   */
+  public RoutingStats withLoad(int layer, long[] counts) {
+    if (counts.length != numExperts()) {
+      throw new IllegalArgumentException(
+          String.format(
+              "Invalid load of layer %d: %d experts (expected: %d)",
+              layer, counts.length, numExperts()));
+    }
+    long[][] copy = copy();
+    for (int expert = 0; expert < counts.length; expert++) {
+      copy[layer][expert] += counts[expert];
+    }
+    return new RoutingStats(rows, tokens, copy);
+  }
+
   /** These counts with {@code rows} rows of {@code tokens} tokens more counted as seen. */
   public RoutingStats withInput(long moreRows, long moreTokens) {
     return new RoutingStats(rows + moreRows, tokens + moreTokens, copy());

@@ -43,6 +43,19 @@ class RoutingStatsTest {
   }
 
   @Test
+  void measuredLoadsAddToTheirLayer() {
+    Random random = new Random();
+    long[] measured = random.longs(4, 0, 1000).toArray();
+    RoutingStats stats = RoutingStats.empty(2, 4).withLoad(1, measured).withLoad(1, measured);
+
+    assertThat(stats.load(0)).containsOnly(0L);
+    assertThat(stats.load(1)).containsExactly(Arrays.stream(measured).map(v -> 2 * v).toArray());
+    assertThatThrownBy(() -> stats.withLoad(0, new long[3]))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("Invalid load of layer 0: 3 experts (expected: 4)");
+  }
+
+  @Test
   void refusesToMergeAnotherShape() {
     assertThatThrownBy(() -> RoutingStats.empty(2, 4).plus(RoutingStats.empty(2, 8)))
         .isInstanceOf(IllegalArgumentException.class)

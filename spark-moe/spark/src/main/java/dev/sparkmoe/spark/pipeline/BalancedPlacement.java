@@ -27,6 +27,9 @@ import org.slf4j.LoggerFactory;
  * @param sampleSeconds time spent sampling on the driver
  * @param plannedBefore per layer, balancedness the policy's plan would have on the sampled load
  * @param plannedAfter per layer, the same for {@code plan}
+ * @param base the plan before replicas
+ * @param replicas the replica setting in effect ({@code none}, or what the options or {@code auto}
+ *     chose), with which {@link #updated} plans again
  */
 @SuppressWarnings("ArrayRecordComponent") // built once, read-only
 record BalancedPlacement(
@@ -34,7 +37,9 @@ record BalancedPlacement(
     RoutingStats stats,
     double sampleSeconds,
     double[] plannedBefore,
-    double[] plannedAfter) {
+    double[] plannedAfter,
+    PlacementPlan base,
+    HotExpertReplicas.Setting replicas) {
   private static final Logger LOG = LoggerFactory.getLogger(BalancedPlacement.class);
 
   /**
@@ -68,11 +73,14 @@ record BalancedPlacement(
     double seconds = (System.nanoTime() - start) / 1e9;
     PlacementPlan base = basePlan(policy, options, config, numSlots);
     HotExpertReplicas.Result result = HotExpertReplicas.apply(base, stats, options.replicas());
+    HotExpertReplicas.Setting setting = options.replicas();
     if (requested.kind() == PlacementPolicy.Kind.AUTO
         && options.replicas().isNone()
         && base.dataParallel() == 1
         && base.tensorParallel() == 1) {
-      result = autoReplicas(base, stats, result);
+      HotExpertReplicas.Result plain = result;
+      result = autoReplicas(base, stats, plain);
+      setting = result == plain ? HotExpertReplicas.Setting.NONE : HotExpertReplicas.Setting.AUTO;
     }
     LOG.info(
         "spark-moe: sampled {} rows ({} tokens) in {} ms; placement {}",
@@ -81,7 +89,35 @@ record BalancedPlacement(
         Math.round(seconds * 1000),
         result.plan());
     return new BalancedPlacement(
-        result.plan(), stats, seconds, result.plannedBefore(), result.plannedAfter());
+        result.plan(),
+        stats,
+        seconds,
+        result.plannedBefore(),
+        result.plannedAfter(),
+        base,
+        setting);
+  }
+
+  /**
+   * This placement with {@code measured} (what a finished wave's expert tasks counted) added to its
+   * statistics, and its hot-expert replicas planned again from the sum when replicas are in use:
+   * the next wave follows the load seen so far. Outputs do not change with the replicas.
+   */
+  BalancedPlacement updated(RoutingStats measured) {
+    RoutingStats merged = stats.plus(measured);
+    if (replicas.isNone()) {
+      return new BalancedPlacement(
+          plan, merged, sampleSeconds, plannedBefore, plannedAfter, base, replicas);
+    }
+    HotExpertReplicas.Result result = HotExpertReplicas.apply(base, merged, replicas);
+    return new BalancedPlacement(
+        result.plan(),
+        merged,
+        sampleSeconds,
+        result.plannedBefore(),
+        result.plannedAfter(),
+        base,
+        replicas);
   }
 
   /** Replicas where they pay: some layer's planned balancedness gains enough. */

@@ -29,6 +29,12 @@ record PipelineManifest(
     implements Serializable {
   private static final long serialVersionUID = 1L;
 
+  /** This manifest with experts placed by {@code plan}. */
+  PipelineManifest withPlacement(PlacementPlan plan) {
+    return new PipelineManifest(
+        modelPath, backend, kind, activationDtype, plan, partitions, invalidTokens, fault);
+  }
+
   ExecutorRuntime runtime() {
     return ExecutorRuntime.get(modelPath, backend);
   }

@@ -1,6 +1,7 @@
 package dev.sparkmoe.spark.pipeline;
 
 import dev.sparkmoe.core.backend.ExpertBackends;
+import dev.sparkmoe.core.balance.RoutingStats;
 import dev.sparkmoe.core.model.ModelConfig;
 import dev.sparkmoe.core.model.MoeModel;
 import dev.sparkmoe.core.placement.PlacementPlan;
@@ -82,8 +83,18 @@ final class PipelineRunner {
     WaveInput waves = WaveInput.of(selected, options.waveRows(), partitions);
     WaveStats waveStats = new WaveStats();
     List<JavaRDD<Row>> outputs = new ArrayList<>();
+    BalancedPlacement sampled = balanced;
     for (int wave = 0; wave < waves.count(); wave++) {
       outputs.add(runWave(spark, manifest, slotLocations, waves, wave, waveStats, capacity));
+      if (wave + 1 < waves.count()) {
+        // The statistics follow the input: the sample plus every wave measured so far.
+        balanced = sampled.updated(measuredLoad(waveStats.stats(), config));
+        if (!balanced.replicas().isNone()) {
+          LOG.info(
+              "spark-moe: wave {} replicas from the load so far: {}", wave + 2, balanced.plan());
+          manifest = manifest.withPlacement(balanced.plan());
+        }
+      }
     }
     waves.release();
     long wallNanos = System.nanoTime() - start;
@@ -127,6 +138,19 @@ final class PipelineRunner {
         config.topK(),
         config.hiddenSize(),
         loadBalance);
+  }
+
+  /** The tokens, and tokens per (layer, expert), that the waves' tasks counted. */
+  private static RoutingStats measuredLoad(List<TaskStat> stats, ModelConfig config) {
+    RoutingStats load = RoutingStats.empty(config.numLayers(), config.numExperts());
+    for (TaskStat stat : stats) {
+      if (stat.stage().equals(TaskStat.EXPERT) && stat.tokensPerExpert().length > 0) {
+        load = load.withLoad(stat.layer(), stat.tokensPerExpert());
+      } else if (stat.stage().equals(TaskStat.OWNER) && stat.layer() == 0) {
+        load = load.withInput(0, stat.tokens());
+      }
+    }
+    return load;
   }
 
   /** The waves' persisted outputs as one RDD. */

@@ -143,10 +143,11 @@ public record RunReport(
    * Layer#balance}.
    *
    * @param sampleRows input rows whose routing the driver measured before the job
-   * @param sampleTokens their tokens
+   * @param sampleTokens their tokens, plus with waves the tokens of every wave but the last
    * @param sampleSeconds driver time spent on the sample
-   * @param sampledTokensPerExpert per layer, tokens per expert on the sample ([layers][experts];
-   *     the counts of later waves merge into the same shape)
+   * @param sampledTokensPerExpert per layer, tokens per expert that the last wave's placement was
+   *     planned from ([layers][experts]): the driver's sample, plus with waves what the expert
+   *     tasks of every wave but the last counted
    * @param replicas the hot-expert replica setting ({@code none}, {@code auto} or a number)
    * @param replicasPerExpert per layer, replicas of each expert (1 without replication)
    * @param dataParallel copies of the whole expert set

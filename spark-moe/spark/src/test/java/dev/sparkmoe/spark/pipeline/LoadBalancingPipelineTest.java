@@ -103,6 +103,29 @@ class LoadBalancingPipelineTest {
   }
 
   @Test
+  void laterWavesReplicateFromTheLoadEarlierWavesMeasured() {
+    MoeInference base = inference().slots(12).partitions(3);
+    MoeInference.MoeRun plain = base.run(input);
+    MoeInference.MoeRun waves = base.replicas("auto").sampleRows(0).waveRows(ROWS / 3).run(input);
+
+    assertBitIdentical(embeddings(waves), embeddings(plain), "replicas planned between waves");
+    RunReport.LoadBalance balance = waves.report().loadBalance();
+    assertThat(balance.sampleRows()).as("no driver sample").isZero();
+    for (int layer = 0; layer < 2; layer++) {
+      long[] measured = plain.report().layers().get(layer).tokensPerExpert();
+      long[] planned = balance.sampledTokensPerExpert()[layer];
+      assertThat(Arrays.stream(planned).sum())
+          .as("layer %d: the waves before the last counted", layer)
+          .isPositive()
+          .isLessThan(Arrays.stream(measured).sum());
+      assertThat(Arrays.stream(balance.replicasPerExpert()[layer]).sum())
+          .as("layer %d: auto, 2 replicas on each of 12 slots, from the measured load", layer)
+          .isEqualTo(24);
+    }
+    assertThat(waves.report().placement()).contains("hot-expert replicas");
+  }
+
+  @Test
   void placementAutoReplicatesForTheSkewedLoad() {
     MoeInference.MoeRun auto = inference().placement("auto").slots(12).partitions(3).run(input);
     Map<Long, float[]> plain = embeddings(inference().slots(12).partitions(3).run(input));
