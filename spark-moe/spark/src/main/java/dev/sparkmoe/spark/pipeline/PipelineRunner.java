@@ -41,15 +41,7 @@ final class PipelineRunner {
     SparkSession spark = input.sparkSession();
     StructField id = InputColumns.id(input.schema(), options.idColumn());
     InputColumns.tokens(input.schema(), options.tokensColumn());
-    if (spark.sparkContext().isLocal()) {
-      ExpertBackends.check(options.backend()); // the tasks run in this JVM
-    } else {
-      ExpertBackends.checkName(options.backend()); // the executors hold the GPUs, not the driver
-    }
-    ModelConfig config;
-    try (MoeModel model = MoeModel.open(Path.of(options.modelPath()))) {
-      config = model.config();
-    }
+    ModelConfig config = checkBackendAndModel(spark);
     List<ExecutorSlot> executors = ClusterProbe.probe(spark);
     int numSlots = options.slots().orElseGet(() -> defaultSlots(spark, executors));
     Dataset<Row> selected = input.select(options.idColumn(), options.tokensColumn());
@@ -61,53 +53,29 @@ final class PipelineRunner {
             options.modelPath(),
             numSlots,
             selected);
-    PlacementPlan placement = balanced.plan();
     List<String> slotLocations = slotLocations(executors, numSlots);
-
-    int inputPartitions = selected.rdd().getNumPartitions();
-    int partitions = options.partitions().orElse(Math.max(1, inputPartitions));
-    PipelineManifest manifest =
-        new PipelineManifest(
-            options.modelPath(),
-            options.backend(),
-            options.kind(),
-            options.activationDtype(),
-            placement,
-            partitions,
-            options.invalidTokens(),
-            options.fault());
+    int partitions = options.partitions().orElse(Math.max(1, selected.rdd().getNumPartitions()));
+    PipelineManifest manifest = manifest(balanced.plan(), partitions);
 
     CapacityPass capacity = CapacityPass.of(options.balance(), config);
     HeapProbe.reset(spark, executors);
     long start = System.nanoTime();
     WaveInput waves = WaveInput.of(selected, options.waveRows(), partitions);
     WaveStats waveStats = new WaveStats();
-    List<JavaRDD<Row>> outputs = new ArrayList<>();
-    BalancedPlacement sampled = balanced;
-    for (int wave = 0; wave < waves.count(); wave++) {
-      outputs.add(runWave(spark, manifest, slotLocations, waves, wave, waveStats, capacity));
-      if (wave + 1 < waves.count()) {
-        // The statistics follow the input: the sample plus every wave measured so far.
-        balanced = sampled.updated(measuredLoad(waveStats.stats(), config));
-        if (!balanced.replicas().isNone()) {
-          LOG.info(
-              "spark-moe: wave {} replicas from the load so far: {}", wave + 2, balanced.plan());
-          manifest = manifest.withPlacement(balanced.plan());
-        }
-      }
-    }
+    Waves run =
+        runWaves(spark, manifest, balanced, slotLocations, waves, waveStats, capacity, config);
     waves.release();
     long wallNanos = System.nanoTime() - start;
-    JavaRDD<Row> out = union(spark, outputs);
+    JavaRDD<Row> out = union(spark, run.outputs());
     RunReport report =
         report(
-                manifest,
+                run.manifest(),
                 slotLocations,
                 out.count(),
                 wallNanos,
                 waveStats,
                 config,
-                LoadBalanceReport.of(balanced, options.balance(), capacity))
+                LoadBalanceReport.of(run.placement(), options.balance(), capacity))
             .withMemory(memory(spark, executors, waves));
     return new MoeInference.MoeRun(
         spark.createDataFrame(out, OutputSchema.of(id, options.kind())), report);
@@ -138,6 +106,67 @@ final class PipelineRunner {
         config.topK(),
         config.hiddenSize(),
         loadBalance);
+  }
+
+  /**
+   * Checks, before any task, that the backend exists (and runs here in local mode) and the model
+   * opens.
+   */
+  private ModelConfig checkBackendAndModel(SparkSession spark) {
+    if (spark.sparkContext().isLocal()) {
+      ExpertBackends.check(options.backend()); // the tasks run in this JVM
+    } else {
+      ExpertBackends.checkName(options.backend()); // the executors hold the GPUs, not the driver
+    }
+    try (MoeModel model = MoeModel.open(Path.of(options.modelPath()))) {
+      return model.config();
+    }
+  }
+
+  private PipelineManifest manifest(PlacementPlan placement, int partitions) {
+    return new PipelineManifest(
+        options.modelPath(),
+        options.backend(),
+        options.kind(),
+        options.activationDtype(),
+        placement,
+        partitions,
+        options.invalidTokens(),
+        options.fault());
+  }
+
+  /** The waves' persisted outputs, and the manifest and placement the last wave ran with. */
+  private record Waves(
+      List<JavaRDD<Row>> outputs, PipelineManifest manifest, BalancedPlacement placement) {}
+
+  /**
+   * Runs the waves in turn. After each, the statistics follow the input (the sample plus every wave
+   * measured so far), and with replicas the next wave is placed from them.
+   */
+  private static Waves runWaves(
+      SparkSession spark,
+      PipelineManifest first,
+      BalancedPlacement sampled,
+      List<String> slotLocations,
+      WaveInput waves,
+      WaveStats waveStats,
+      CapacityPass capacity,
+      ModelConfig config) {
+    List<JavaRDD<Row>> outputs = new ArrayList<>();
+    PipelineManifest manifest = first;
+    BalancedPlacement balanced = sampled;
+    for (int wave = 0; wave < waves.count(); wave++) {
+      outputs.add(runWave(spark, manifest, slotLocations, waves, wave, waveStats, capacity));
+      if (wave + 1 < waves.count()) {
+        balanced = sampled.updated(measuredLoad(waveStats.stats(), config));
+        if (!balanced.replicas().isNone()) {
+          LOG.info(
+              "spark-moe: wave {} replicas from the load so far: {}", wave + 2, balanced.plan());
+          manifest = manifest.withPlacement(balanced.plan());
+        }
+      }
+    }
+    return new Waves(outputs, manifest, balanced);
   }
 
   /** The tokens, and tokens per (layer, expert), that the waves' tasks counted. */
