@@ -17,5 +17,5 @@ vocab=$(sed -n 's/.*"vocab_size" : \([0-9]*\).*/\1/p' "$work/model/config.json")
 "$moe" infer --model "$work/model" --input "$work/tokens.parquet" \
   --output "$work/scores.json" --output-format json --kind score
 echo "First results ($work/scores.json):"
-cat "$work"/scores.json/part-*.json | head -n 5
+awk 'NR <= 5' "$work"/scores.json/part-*.json # not head: cat would die of SIGPIPE under pipefail
 echo "Run report: $work/scores.json.report.html (charts) and $work/scores.json.report.json"
