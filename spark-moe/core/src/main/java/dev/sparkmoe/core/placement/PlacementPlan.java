@@ -72,6 +72,7 @@ public final class PlacementPlan implements java.io.Serializable {
       throw new IllegalArgumentException(
           String.format("Invalid slots: %d (expected: at least 1)", numSlots));
     }
+    requireEnoughSlots(policy, layers, experts, numSlots);
     int[][][] slots = new int[layers][experts][];
     for (int layer = 0; layer < layers; layer++) {
       for (int expert = 0; expert < experts; expert++) {
@@ -210,6 +211,25 @@ public final class PlacementPlan implements java.io.Serializable {
           throw new IllegalArgumentException(
               "Cannot place experts with auto: resolve it to a policy with the planner first");
     };
+  }
+
+  /** Fails, naming the slots the policy needs and the fix, when there are fewer. */
+  private static void requireEnoughSlots(
+      PlacementPolicy policy, int layers, int experts, int numSlots) {
+    if (policy.kind() != PlacementPolicy.Kind.ONE_PER_GPU
+        && policy.kind() != PlacementPolicy.Kind.COLOCATE) {
+      return;
+    }
+    int perSlot = policy.kind() == PlacementPolicy.Kind.COLOCATE ? policy.expertsPerSlot() : 1;
+    long needed = ((long) layers * experts + perSlot - 1) / perSlot;
+    if (needed > numSlots) {
+      throw new IllegalArgumentException(
+          String.format(
+              "Cannot place experts with %s: it needs %d slots (%d layers x %d experts, %d per"
+                  + " slot), the run has %d slots. Add executors or GPUs, set spark.moe.slots"
+                  + " (--slots), or choose shared-layers or colocate:K with a larger K",
+              policy.cliName(), needed, layers, experts, perSlot, numSlots));
+    }
   }
 
   private static int requireSlots(PlacementPolicy policy, int slot, int numSlots, int experts) {

@@ -190,7 +190,8 @@ class ExpertParallelPipelineTest {
     assertThatThrownBy(() -> inference().placement("one-per-gpu").slots(4).run(input))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage(
-            "Cannot place experts with one-per-gpu: it needs more than 4 slots (8 experts per layer). Add"
+            "Cannot place experts with one-per-gpu: it needs 16 slots (2 layers x 8 experts, 1 per"
+                + " slot), the run has 4 slots. Add"
                 + " executors or GPUs, set spark.moe.slots (--slots), or choose shared-layers or colocate:K with a"
                 + " larger K");
   }
