@@ -3,17 +3,13 @@ package dev.sparkmoe.spark.pipeline;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.sparkmoe.core.backend.CpuExpertBackend;
-import dev.sparkmoe.core.forward.FinalHidden;
-import dev.sparkmoe.core.forward.ReferenceForward;
 import dev.sparkmoe.core.generate.TokenGenerator;
 import dev.sparkmoe.core.model.ModelFixtures;
-import dev.sparkmoe.core.model.MoeModel;
 import dev.sparkmoe.spark.SparkTestSession;
+import dev.sparkmoe.spark.sql.InferenceFixtures;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import org.apache.spark.sql.Dataset;
@@ -49,7 +45,7 @@ class ExpertParallelPipelineTest {
     model = ModelFixtures.tinyMixtral(temp.resolve("model")).toString();
     List<int[]> tokens = tokens(512);
     input = table(tokens);
-    reference = referenceEmbeddings(model, tokens);
+    reference = InferenceFixtures.embeddings(Path.of(model), tokens);
   }
 
   @AfterAll
@@ -67,7 +63,7 @@ class ExpertParallelPipelineTest {
         embeddings(inference().placement(placement).slots(slots).partitions(partitions).run(input));
     assertThat(out).hasSize(ROWS + 2);
     for (Map.Entry<Long, float[]> row : reference.entrySet()) {
-      assertThat(relativeError(out.get(row.getKey()), row.getValue()))
+      assertThat(InferenceFixtures.relativeError(out.get(row.getKey()), row.getValue()))
           .as("row %d under %s", row.getKey(), placement)
           .isLessThan(1e-5);
     }
@@ -94,7 +90,7 @@ class ExpertParallelPipelineTest {
     Map<Long, float[]> out =
         embeddings(inference().activationDtype("f16").partitions(2).run(input));
     for (Map.Entry<Long, float[]> row : reference.entrySet()) {
-      assertThat(relativeError(out.get(row.getKey()), row.getValue()))
+      assertThat(InferenceFixtures.relativeError(out.get(row.getKey()), row.getValue()))
           .as("row %d", row.getKey())
           .isLessThan(2e-3);
     }
@@ -154,7 +150,8 @@ class ExpertParallelPipelineTest {
           .as("a single token reaches 2 of 8 experts in layer %d", layer.layer())
           .isEqualTo(6);
     }
-    assertThat(relativeError(embeddings(run).get(0L), reference.get(0L))).isLessThan(1e-5);
+    assertThat(InferenceFixtures.relativeError(embeddings(run).get(0L), reference.get(0L)))
+        .isLessThan(1e-5);
   }
 
   @Test
@@ -174,7 +171,7 @@ class ExpertParallelPipelineTest {
     assertThat(run.report().skippedRows()).isEqualTo(2);
     Map<Long, float[]> out = embeddings(run);
     assertThat(out).hasSize(ROWS + 2).doesNotContainKeys(2000L, 2001L);
-    assertThat(relativeError(out.get(5L), reference.get(5L))).isLessThan(1e-5);
+    assertThat(InferenceFixtures.relativeError(out.get(5L), reference.get(5L))).isLessThan(1e-5);
   }
 
   @Test
@@ -198,22 +195,6 @@ class ExpertParallelPipelineTest {
 
   private static MoeInference inference() {
     return MoeInference.of(model);
-  }
-
-  private static Map<Long, float[]> embeddings(MoeInference.MoeRun run) {
-    Map<Long, float[]> out = new HashMap<>();
-    for (Row row : run.rows().collectAsList()) {
-      List<Float> values = row.isNullAt(1) ? null : row.getList(1);
-      float[] embedding = null;
-      if (values != null) {
-        embedding = new float[values.size()];
-        for (int i = 0; i < embedding.length; i++) {
-          embedding[i] = values.get(i);
-        }
-      }
-      out.put(row.getLong(0), embedding);
-    }
-    return out;
   }
 
   /** Rows 0..ROWS-1 from the generator, with rows 0 and 1 cut to one token. */
@@ -244,27 +225,7 @@ class ExpertParallelPipelineTest {
     return spark.createDataFrame(rows, schema).repartition(4);
   }
 
-  private static Map<Long, float[]> referenceEmbeddings(String modelPath, List<int[]> tokens) {
-    try (MoeModel opened = MoeModel.open(Path.of(modelPath))) {
-      ReferenceForward forward =
-          new ReferenceForward(opened, opened.loadDense(), new CpuExpertBackend());
-      Map<Long, float[]> out = new HashMap<>();
-      for (int i = 0; i < tokens.size(); i++) {
-        FinalHidden states = forward.run(List.of(tokens.get(i)));
-        out.put((long) i, forward.head().embedding(states, 0));
-      }
-      return out;
-    }
-  }
-
-  private static double relativeError(float[] actual, float[] expected) {
-    assertThat(actual).isNotNull().hasSameSizeAs(expected);
-    double diff = 0;
-    double norm = 0;
-    for (int i = 0; i < expected.length; i++) {
-      diff += Math.pow(actual[i] - expected[i], 2);
-      norm += Math.pow(expected[i], 2);
-    }
-    return Math.sqrt(diff / norm);
+  private static Map<Long, float[]> embeddings(MoeInference.MoeRun run) {
+    return InferenceFixtures.embeddingsById(run.rows());
   }
 }

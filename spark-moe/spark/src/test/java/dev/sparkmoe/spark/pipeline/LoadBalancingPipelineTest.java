@@ -10,10 +10,10 @@ import dev.sparkmoe.core.model.ModelFixtures;
 import dev.sparkmoe.core.model.MoeModel;
 import dev.sparkmoe.core.routing.Routing;
 import dev.sparkmoe.spark.SparkTestSession;
+import dev.sparkmoe.spark.sql.InferenceFixtures;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -131,7 +131,9 @@ class LoadBalancingPipelineTest {
     Map<Long, float[]> plain = embeddings(inference().slots(12).partitions(3).run(input));
     Map<Long, float[]> out = embeddings(auto);
     for (long id = 0; id < ROWS; id++) {
-      assertThat(relativeError(out.get(id), plain.get(id))).as("row %d", id).isLessThan(1e-5);
+      assertThat(InferenceFixtures.relativeError(out.get(id), plain.get(id)))
+          .as("row %d", id)
+          .isLessThan(1e-5);
     }
     RunReport.LoadBalance balance = auto.report().loadBalance();
     assertThat(balance.replicas())
@@ -196,7 +198,9 @@ class LoadBalancingPipelineTest {
     MoeInference.MoeRun split = base.slots(4).expertTp(2).run(input);
     Map<Long, float[]> out = embeddings(split);
     for (long id = 0; id < ROWS; id++) {
-      assertThat(relativeError(out.get(id), whole.get(id))).as("row %d", id).isLessThan(1e-5);
+      assertThat(InferenceFixtures.relativeError(out.get(id), whole.get(id)))
+          .as("row %d", id)
+          .isLessThan(1e-5);
     }
     assertThat(out.get(1000L)).isNull();
     assertThat(split.report().loadBalance().expertTp()).isEqualTo(2);
@@ -315,35 +319,8 @@ class LoadBalancingPipelineTest {
     }
   }
 
-  private static double relativeError(float[] actual, float[] expected) {
-    assertThat(actual).isNotNull().hasSameSizeAs(expected);
-    double diff = 0;
-    double norm = 0;
-    for (int i = 0; i < expected.length; i++) {
-      diff += Math.pow(actual[i] - expected[i], 2);
-      norm += Math.pow(expected[i], 2);
-    }
-    return Math.sqrt(diff / norm);
-  }
-
   private static MoeInference inference() {
     return MoeInference.of(model);
-  }
-
-  private static Map<Long, float[]> embeddings(MoeInference.MoeRun run) {
-    Map<Long, float[]> out = new HashMap<>();
-    for (Row row : run.rows().collectAsList()) {
-      List<Float> values = row.isNullAt(1) ? null : row.getList(1);
-      float[] embedding = null;
-      if (values != null) {
-        embedding = new float[values.size()];
-        for (int i = 0; i < embedding.length; i++) {
-          embedding[i] = values.get(i);
-        }
-      }
-      out.put(row.getLong(0), embedding);
-    }
-    return out;
   }
 
   private static Dataset<Row> table(List<int[]> tokens) {
@@ -357,5 +334,9 @@ class LoadBalancingPipelineTest {
     }
     rows.add(RowFactory.create(1000L, null));
     return spark.createDataFrame(rows, schema).repartition(4);
+  }
+
+  private static Map<Long, float[]> embeddings(MoeInference.MoeRun run) {
+    return InferenceFixtures.embeddingsById(run.rows());
   }
 }

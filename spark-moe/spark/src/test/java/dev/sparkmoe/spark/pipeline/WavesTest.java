@@ -13,6 +13,7 @@ import dev.sparkmoe.core.generate.TokenGenerator;
 import dev.sparkmoe.core.model.ModelFixtures;
 import dev.sparkmoe.core.model.MoeModel;
 import dev.sparkmoe.spark.SparkTestSession;
+import dev.sparkmoe.spark.sql.InferenceFixtures;
 import java.io.IOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
@@ -209,19 +210,6 @@ class WavesTest {
     return out;
   }
 
-  private static Map<Long, float[]> embeddings(MoeInference.MoeRun run) {
-    Map<Long, float[]> out = new HashMap<>();
-    for (Row row : run.rows().collectAsList()) {
-      List<Float> values = row.getList(1);
-      float[] embedding = new float[values.size()];
-      for (int i = 0; i < embedding.length; i++) {
-        embedding[i] = values.get(i);
-      }
-      out.put(row.getLong(0), embedding);
-    }
-    return out;
-  }
-
   private static Map<Long, float[]> referenceEmbeddings(Path modelPath) {
     try (MoeModel opened = MoeModel.open(modelPath)) {
       ReferenceForward forward =
@@ -245,5 +233,9 @@ class WavesTest {
       out.add(RowFactory.create((long) i, rows.get(i)));
     }
     return spark.createDataFrame(out, schema).repartition(3);
+  }
+
+  private static Map<Long, float[]> embeddings(MoeInference.MoeRun run) {
+    return InferenceFixtures.embeddingsById(run.rows());
   }
 }

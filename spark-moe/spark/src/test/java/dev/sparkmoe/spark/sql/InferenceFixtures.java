@@ -87,6 +87,15 @@ public final class InferenceFixtures {
     return Math.sqrt(diff / norm);
   }
 
+  /** A run's embedding output (columns id, embedding) by id; null for a row without tokens. */
+  public static Map<Long, float[]> embeddingsById(Dataset<Row> rows) {
+    Map<Long, float[]> out = new HashMap<>();
+    for (Row row : rows.collectAsList()) {
+      out.put(row.getLong(0), floats(row, 1));
+    }
+    return out;
+  }
+
   /** A float array column value, or null. */
   public static float[] floats(Row row, int column) {
     if (row.isNullAt(column)) {
