@@ -5,6 +5,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.stream.Stream;
 
 /**
  * The pipeline settings that SQL and the {@code moe} DataSource take as text: {@code placement},
@@ -19,16 +20,9 @@ import java.util.Map;
  * @param tokensColumn the token column
  */
 public record InferenceOptions(MoeInference inference, String idColumn, String tokensColumn) {
-  /** The keys, in the order messages list them. */
-  public static final List<String> KEYS =
+  /** The keys passed through to {@link MoeInference#option} as they are. */
+  private static final List<String> PASSED_THROUGH =
       List.of(
-          "placement",
-          "slots",
-          "partitions",
-          "activation-dtype",
-          "backend",
-          "id-column",
-          "tokens-column",
           "on-invalid-token",
           "wave-rows",
           "sample-rows",
@@ -38,8 +32,19 @@ public record InferenceOptions(MoeInference inference, String idColumn, String t
           "expert-tp",
           "slot-memory");
 
-  /** The keys passed through to {@link MoeInference#option} as they are. */
-  private static final List<String> PASSED_THROUGH = KEYS.subList(7, KEYS.size());
+  /** The keys, in the order messages list them. */
+  public static final List<String> KEYS =
+      Stream.concat(
+              Stream.of(
+                  "placement",
+                  "slots",
+                  "partitions",
+                  "activation-dtype",
+                  "backend",
+                  "id-column",
+                  "tokens-column"),
+              PASSED_THROUGH.stream())
+          .toList();
 
   /**
    * Parses {@code key=value;key=value}: keys are case-insensitive, blanks around keys, values and
