@@ -1,8 +1,8 @@
 package dev.sparkmoe.cuda;
 
+import dev.sparkmoe.core.IoErrors;
 import java.io.IOException;
 import java.io.InputStream;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.util.Optional;
 
@@ -40,7 +40,7 @@ public final class KernelImage {
     try (InputStream in = KernelImage.class.getResourceAsStream(resource)) {
       return in == null ? Optional.empty() : Optional.of(in.readAllBytes());
     } catch (IOException e) {
-      throw new UncheckedIOException("Cannot read " + resource.substring(1), e);
+      throw IoErrors.cannot("read " + resource.substring(1), e);
     }
   }
 }

@@ -3,11 +3,11 @@ package dev.sparkmoe.core.generate;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.sparkmoe.core.IoErrors;
 import dev.sparkmoe.core.model.Architecture;
 import dev.sparkmoe.core.model.WeightLayout;
 import dev.sparkmoe.core.safetensors.SafetensorsWriter;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -44,7 +44,7 @@ public final class ModelGenerator {
       Files.createDirectories(directory);
       Files.writeString(directory.resolve("config.json"), configJson());
     } catch (IOException e) {
-      throw new UncheckedIOException("Cannot write model to " + directory, e);
+      throw IoErrors.cannot("write model to " + directory, e);
     }
     SafetensorsWriter writer = SafetensorsWriter.create().metadata("format", "pt");
     int h = spec.hidden();

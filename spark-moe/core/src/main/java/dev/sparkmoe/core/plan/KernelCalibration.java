@@ -1,7 +1,7 @@
 package dev.sparkmoe.core.plan;
 
+import dev.sparkmoe.core.IoErrors;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -87,7 +87,7 @@ public final class KernelCalibration {
     try {
       return parse(Files.readString(file, StandardCharsets.UTF_8), file.toString());
     } catch (IOException e) {
-      throw new UncheckedIOException("Cannot read kernel calibration " + file, e);
+      throw IoErrors.cannot("read kernel calibration " + file, e);
     }
   }
 
@@ -175,7 +175,7 @@ public final class KernelCalibration {
     try {
       Files.writeString(file, toCsv(), StandardCharsets.UTF_8);
     } catch (IOException e) {
-      throw new UncheckedIOException("Cannot write kernel calibration " + file, e);
+      throw IoErrors.cannot("write kernel calibration " + file, e);
     }
   }
 

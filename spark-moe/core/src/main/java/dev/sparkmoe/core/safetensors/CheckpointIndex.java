@@ -2,8 +2,8 @@ package dev.sparkmoe.core.safetensors;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import dev.sparkmoe.core.InvalidModelException;
+import dev.sparkmoe.core.IoErrors;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.FileSystemException;
 import java.nio.file.Files;
 import java.nio.file.InvalidPathException;
@@ -66,7 +66,7 @@ record CheckpointIndex(Map<String, String> shardByTensor, Map<String, Path> shar
       }
       bytes = Files.readAllBytes(indexFile);
     } catch (IOException e) {
-      throw new UncheckedIOException("Cannot read " + indexFile, e);
+      throw IoErrors.cannot("read " + indexFile, e);
     }
     return ModelJson.read(
         SafetensorsHeader.STRICT_JSON,
@@ -112,7 +112,7 @@ record CheckpointIndex(Map<String, String> shardByTensor, Map<String, Path> shar
       String reason = e.getReason() == null ? e.getClass().getSimpleName() : e.getReason();
       throw unusable(directory, tensor, shard, "cannot be opened (" + reason + ")", e);
     } catch (IOException e) {
-      throw new UncheckedIOException("Cannot resolve shard " + shard + " in " + directory, e);
+      throw IoErrors.cannot("resolve shard " + shard + " in " + directory, e);
     }
     if (!real.startsWith(realDirectory) && !inHubBlobs(realDirectory, real)) {
       throw escapes(directory, tensor, shard);
@@ -169,7 +169,7 @@ record CheckpointIndex(Map<String, String> shardByTensor, Map<String, Path> shar
     try {
       return directory.toRealPath();
     } catch (IOException e) {
-      throw new UncheckedIOException("Cannot resolve " + directory, e);
+      throw IoErrors.cannot("resolve " + directory, e);
     }
   }
 }

@@ -1,6 +1,7 @@
 package dev.sparkmoe.core.safetensors;
 
 import dev.sparkmoe.core.InvalidModelException;
+import dev.sparkmoe.core.IoErrors;
 import java.io.Closeable;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -57,7 +58,7 @@ public final class SafetensorsFile implements Closeable {
       return new SafetensorsFile(file, channel, SafetensorsHeader.read(channel, file));
     } catch (IOException e) {
       closeAfterFailure(channel, e);
-      throw new UncheckedIOException("Cannot read " + file, e);
+      throw IoErrors.cannot("read " + file, e);
     } catch (RuntimeException e) {
       closeAfterFailure(channel, e);
       throw e;
@@ -164,7 +165,7 @@ public final class SafetensorsFile implements Closeable {
     try {
       channel.close();
     } catch (IOException e) {
-      throw new UncheckedIOException("Cannot close " + path, e);
+      throw IoErrors.cannot("close " + path, e);
     }
   }
 
@@ -194,7 +195,7 @@ public final class SafetensorsFile implements Closeable {
           .map(FileChannel.MapMode.READ_ONLY, header.dataStart() + dataOffset, sizeBytes)
           .order(ByteOrder.LITTLE_ENDIAN);
     } catch (IOException e) {
-      throw new UncheckedIOException("Cannot map " + sizeBytes + " bytes of " + path, e);
+      throw IoErrors.cannot("map " + sizeBytes + " bytes of " + path, e);
     }
   }
 
@@ -209,7 +210,7 @@ public final class SafetensorsFile implements Closeable {
     } catch (NoSuchFileException e) {
       throw new InvalidModelException("Cannot open " + file + ": file does not exist", e);
     } catch (IOException e) {
-      throw new UncheckedIOException("Cannot open " + file, e);
+      throw IoErrors.cannot("open " + file, e);
     }
   }
 

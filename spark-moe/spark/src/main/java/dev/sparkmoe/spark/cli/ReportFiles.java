@@ -1,10 +1,10 @@
 package dev.sparkmoe.spark.cli;
 
+import dev.sparkmoe.core.IoErrors;
 import dev.sparkmoe.spark.pipeline.RunReport;
 import dev.sparkmoe.spark.report.HtmlReport;
 import java.io.IOException;
 import java.io.OutputStream;
-import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import org.apache.hadoop.conf.Configuration;
 import org.apache.hadoop.fs.FileSystem;
@@ -64,7 +64,7 @@ final class ReportFiles {
         out.write(text.getBytes(StandardCharsets.UTF_8));
       }
     } catch (IOException e) {
-      throw new UncheckedIOException("Cannot write the run report " + path, e);
+      throw IoErrors.cannot("write the run report " + path, e);
     }
   }
 

@@ -1,7 +1,7 @@
 package dev.sparkmoe.spark.cli;
 
+import dev.sparkmoe.core.IoErrors;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.Locale;
 import org.apache.hadoop.fs.FileSystem;
 import org.apache.hadoop.fs.Path;
@@ -74,7 +74,7 @@ enum TableFormat {
     try {
       return path.getFileSystem(session.sparkContext().hadoopConfiguration());
     } catch (IOException e) {
-      throw new UncheckedIOException("Cannot access " + path, e);
+      throw IoErrors.cannot("access " + path, e);
     }
   }
 
@@ -82,7 +82,7 @@ enum TableFormat {
     try {
       return fs.exists(path);
     } catch (IOException e) {
-      throw new UncheckedIOException("Cannot access " + path, e);
+      throw IoErrors.cannot("access " + path, e);
     }
   }
 

@@ -1,8 +1,8 @@
 package dev.sparkmoe.spark.source;
 
+import dev.sparkmoe.core.IoErrors;
 import dev.sparkmoe.core.batch.Allocators;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
@@ -59,7 +59,7 @@ final class ArrowBatchReader implements PartitionReader<ColumnarBatch> {
     this.allocator = allocator;
     this.channel = channel;
     this.nextRow = partition.firstRow();
-    Schema schema = IpcFile.readSchema(channel, partition.streamStart(), size(channel), file);
+    Schema schema = IpcFile.readSchema(channel, partition.streamStart(), size(channel, file), file);
     this.root = VectorSchemaRoot.create(schema, allocator); // allocates nothing until a load
     this.loader = new VectorLoader(root);
     long start = partition.regionStart();
@@ -80,7 +80,7 @@ final class ArrowBatchReader implements PartitionReader<ColumnarBatch> {
     } catch (IOException | RuntimeException e) {
       closeAfterFailure(e, channel, allocator);
       if (e instanceof IOException io) {
-        throw new UncheckedIOException("Cannot open " + partition.file(), io);
+        throw IoErrors.cannot("open " + partition.file(), io);
       }
       throw (RuntimeException) e;
     }
@@ -113,9 +113,10 @@ final class ArrowBatchReader implements PartitionReader<ColumnarBatch> {
     try {
       AutoCloseables.close(rowIndex, root, mapped, channel, allocator);
     } catch (IOException e) {
-      throw new UncheckedIOException("Cannot close " + file, e);
+      throw IoErrors.cannot("close " + file, e);
     } catch (Exception e) {
-      throw new IllegalStateException("Cannot close the reader of " + file, e);
+      throw new IllegalStateException(
+          String.format("Cannot close the reader of %s: %s", file, e.getMessage()), e);
     }
   }
 
@@ -170,11 +171,11 @@ final class ArrowBatchReader implements PartitionReader<ColumnarBatch> {
     return rowIndex;
   }
 
-  private static long size(FileChannel channel) {
+  private static long size(FileChannel channel, Path file) {
     try {
       return channel.size();
     } catch (IOException e) {
-      throw new UncheckedIOException(e);
+      throw IoErrors.cannot("read the size of " + file, e);
     }
   }
 

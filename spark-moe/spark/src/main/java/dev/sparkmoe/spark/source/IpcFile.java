@@ -1,7 +1,7 @@
 package dev.sparkmoe.spark.source;
 
+import dev.sparkmoe.core.IoErrors;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -39,10 +39,10 @@ record IpcFile(Path path, long streamStart, Schema schema, List<BatchBlock> batc
   /** Reads the schema only. */
   static Schema readSchema(Path path) {
     try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
-      long start = streamStart(channel);
+      long start = streamStart(channel, path);
       return readSchema(channel, start, channel.size(), path);
     } catch (IOException e) {
-      throw new UncheckedIOException("Cannot read " + path, e);
+      throw IoErrors.cannot("read " + path, e);
     }
   }
 
@@ -50,7 +50,7 @@ record IpcFile(Path path, long streamStart, Schema schema, List<BatchBlock> batc
   static IpcFile index(Path path) {
     try (FileChannel channel = FileChannel.open(path, StandardOpenOption.READ)) {
       long size = channel.size();
-      long start = streamStart(channel);
+      long start = streamStart(channel, path);
       long limit = start > 0 ? footerStart(channel, size, path) : size;
       IpcMessage first = IpcMessage.read(channel, start, limit, path);
       Schema schema = schemaOf(first, path);
@@ -62,13 +62,13 @@ record IpcFile(Path path, long streamStart, Schema schema, List<BatchBlock> batc
       }
       return new IpcFile(path, start, schema, List.copyOf(batches));
     } catch (IOException e) {
-      throw new UncheckedIOException("Cannot read " + path, e);
+      throw IoErrors.cannot("read " + path, e);
     }
   }
 
   /** 8 for the file format (after the magic), 0 for the stream format. */
-  static long streamStart(FileChannel channel) throws IOException {
-    return hasMagic(channel, 0, channel.size()) ? FILE_HEADER_BYTES : 0;
+  static long streamStart(FileChannel channel, Path path) throws IOException {
+    return hasMagic(channel, 0, channel.size(), path) ? FILE_HEADER_BYTES : 0;
   }
 
   /** The schema message at {@code start}, checked for what this reader supports. */
@@ -134,23 +134,23 @@ record IpcFile(Path path, long streamStart, Schema schema, List<BatchBlock> batc
         message.offset(), message.metadataBytes(), message.bodyBytes(), batch.length());
   }
 
-  private static boolean hasMagic(FileChannel channel, long offset, long size) {
+  private static boolean hasMagic(FileChannel channel, long offset, long size, Path path) {
     if (offset < 0 || offset + MAGIC.length > size) {
       return false;
     }
-    ByteBuffer bytes = IpcMessage.readFully(channel, offset, MAGIC.length);
+    ByteBuffer bytes = IpcMessage.readFully(channel, offset, MAGIC.length, path);
     return bytes.equals(ByteBuffer.wrap(MAGIC));
   }
 
   private static long footerStart(FileChannel channel, long size, Path path) {
     long trailer = size - FILE_TRAILER_BYTES;
-    if (trailer < FILE_HEADER_BYTES || !hasMagic(channel, size - MAGIC.length, size)) {
+    if (trailer < FILE_HEADER_BYTES || !hasMagic(channel, size - MAGIC.length, size, path)) {
       throw new IllegalArgumentException(
           String.format(
               "Cannot read %s: truncated Arrow IPC file (expected: the magic ARROW1 at both ends)",
               path));
     }
-    int footerLength = IpcMessage.readFully(channel, trailer, 4).getInt(0);
+    int footerLength = IpcMessage.readFully(channel, trailer, 4, path).getInt(0);
     long start = trailer - footerLength;
     if (footerLength < 0 || start < FILE_HEADER_BYTES) {
       throw new IllegalArgumentException(

@@ -1,7 +1,7 @@
 package dev.sparkmoe.spark.source;
 
+import dev.sparkmoe.core.IoErrors;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.channels.FileChannel;
@@ -41,7 +41,8 @@ record IpcMessage(long offset, int metadataBytes, Message message) {
     if (offset + 4 > limit) {
       return null;
     }
-    ByteBuffer prefix = readFully(channel, offset, (int) Math.min(PREFIX_BYTES, limit - offset));
+    ByteBuffer prefix =
+        readFully(channel, offset, (int) Math.min(PREFIX_BYTES, limit - offset), file);
     if (prefix.getInt(0) != CONTINUATION) {
       throw new IllegalArgumentException(
           String.format(
@@ -56,7 +57,7 @@ record IpcMessage(long offset, int metadataBytes, Message message) {
     if (length < 0 || offset + PREFIX_BYTES + length > limit) {
       throw truncated(file, offset, "metadata of " + Integer.toUnsignedString(length) + " bytes");
     }
-    Message message = parse(readFully(channel, offset + PREFIX_BYTES, length), file, offset);
+    Message message = parse(readFully(channel, offset + PREFIX_BYTES, length, file), file, offset);
     IpcMessage read = new IpcMessage(offset, PREFIX_BYTES + length, message);
     if (read.bodyBytes() < 0 || read.end() > limit) {
       throw truncated(file, offset, "a body of " + read.bodyBytes() + " bytes");
@@ -86,16 +87,22 @@ record IpcMessage(long offset, int metadataBytes, Message message) {
             file, offset, what));
   }
 
-  static ByteBuffer readFully(FileChannel channel, long offset, int length) {
+  /** Reads {@code length} bytes at {@code offset} of {@code file}, open as {@code channel}. */
+  static ByteBuffer readFully(FileChannel channel, long offset, int length, Path file) {
     ByteBuffer buffer = ByteBuffer.allocate(length).order(ByteOrder.LITTLE_ENDIAN);
     try {
       while (buffer.hasRemaining()) {
         if (channel.read(buffer, offset + buffer.position()) < 0) {
-          throw new IOException("unexpected end of file at offset " + (offset + buffer.position()));
+          throw new IllegalArgumentException(
+              String.format(
+                  "Cannot read %d bytes at offset %d of %s: unexpected end of file after %d"
+                      + " (the file is truncated; write it again)",
+                  length, offset, file, buffer.position()));
         }
       }
     } catch (IOException e) {
-      throw new UncheckedIOException("Cannot read " + offset + "+" + length + " bytes", e);
+      throw IoErrors.cannot(
+          String.format("read %d bytes at offset %d of %s", length, offset, file), e);
     }
     return buffer.flip();
   }

@@ -1,7 +1,7 @@
 package dev.sparkmoe.spark.source;
 
+import dev.sparkmoe.core.IoErrors;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.MappedByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.file.Path;
@@ -43,7 +43,7 @@ final class MappedRegion extends ForeignAllocation {
       MappedByteBuffer mapping = channel.map(FileChannel.MapMode.READ_ONLY, start, length);
       return allocator.wrapForeignAllocation(new MappedRegion(mapping));
     } catch (IOException e) {
-      throw new UncheckedIOException("Cannot map " + file, e);
+      throw IoErrors.cannot("map " + file, e);
     }
   }
 

@@ -1,9 +1,9 @@
 package dev.sparkmoe.spark.source;
 
+import dev.sparkmoe.core.IoErrors;
 import dev.sparkmoe.core.model.ModelConfigReader;
 import dev.sparkmoe.spark.sql.TableInput;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.Arrays;
 import java.util.HashMap;
@@ -88,7 +88,7 @@ final class MoeRelation extends BaseRelation implements TableScan {
                 name, MoeSource.WHERE));
       }
     } catch (IOException e) {
-      throw new UncheckedIOException("Cannot access " + name, e);
+      throw IoErrors.cannot("access " + name, e);
     }
   }
 }

@@ -3,8 +3,8 @@ package dev.sparkmoe.spark.source;
 import com.fasterxml.jackson.core.JacksonException;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
+import dev.sparkmoe.core.IoErrors;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -105,7 +105,7 @@ final class TokenFiles {
     try (Stream<Path> entries = Files.list(folder)) {
       return entries.filter(Files::isRegularFile).filter(TokenFiles::isArrowFile).sorted().toList();
     } catch (IOException e) {
-      throw new UncheckedIOException("Cannot list " + folder, e);
+      throw IoErrors.cannot("list " + folder, e);
     }
   }
 
@@ -124,7 +124,7 @@ final class TokenFiles {
       throw new IllegalArgumentException(
           String.format("Cannot read %s: not valid JSON (%s)", file, e.getOriginalMessage()), e);
     } catch (IOException e) {
-      throw new UncheckedIOException("Cannot read " + file, e);
+      throw IoErrors.cannot("read " + file, e);
     }
   }
 }
