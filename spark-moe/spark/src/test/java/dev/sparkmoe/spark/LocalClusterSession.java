@@ -6,6 +6,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
+import java.util.Map;
 import org.apache.spark.sql.SparkSession;
 import scala.Option;
 
@@ -45,6 +46,11 @@ public final class LocalClusterSession {
 
   /** A session on {@code executors} executor JVMs, returned once all have registered. */
   public static SparkSession start(String appName, int executors) {
+    return start(appName, executors, Map.of());
+  }
+
+  /** As {@link #start(String, int)}, with {@code conf} added to the session's settings. */
+  public static SparkSession start(String appName, int executors, Map<String, String> conf) {
     if (executors < 1) {
       throw new IllegalArgumentException(
           "Invalid executor count: " + executors + " (expected: at least 1)");
@@ -52,7 +58,9 @@ public final class LocalClusterSession {
     checkNoActiveSession();
     Path logs = sparkHome().resolve("work");
     String master = String.format("local-cluster[%d,1,%d]", executors, WORKER_MEMORY_MB);
-    SparkSession spark = builder(appName, master).getOrCreate();
+    SparkSession.Builder builder = builder(appName, master);
+    conf.forEach(builder::config);
+    SparkSession spark = builder.getOrCreate();
     try {
       awaitExecutors(spark, master, executors, logs);
     } catch (RuntimeException e) {

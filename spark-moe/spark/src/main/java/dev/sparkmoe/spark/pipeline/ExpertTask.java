@@ -1,45 +1,28 @@
 package dev.sparkmoe.spark.pipeline;
 
 import dev.sparkmoe.core.backend.ResidentExpert;
-import dev.sparkmoe.core.balance.Capacity;
-import dev.sparkmoe.core.batch.CombineBatch;
-import dev.sparkmoe.core.batch.DispatchBatch;
 import dev.sparkmoe.core.batch.TokenBatchCodec;
+import dev.sparkmoe.core.exchange.ExpertSide;
+import dev.sparkmoe.core.exchange.ExpertStats;
+import dev.sparkmoe.core.exchange.ReturnBatch;
 import dev.sparkmoe.core.pipeline.ExpertWorker;
 import dev.sparkmoe.core.placement.PlacementPlan;
 import java.util.Iterator;
-import java.util.NoSuchElementException;
-import org.apache.spark.SparkEnv;
-import org.apache.spark.TaskContext;
-import org.apache.spark.resource.ResourceInformation;
 import org.apache.spark.util.CollectionAccumulator;
-import scala.Option;
 import scala.Tuple2;
 
 /**
- * One expert slot's task for one layer: streams the dispatch batches the shuffle brought (decoding
- * batch i+1 on a second thread while batch i computes), computes the slot's experts, and yields one
- * combine batch per incoming batch, keyed by the owner partition it returns to. Output is produced
- * lazily, as Spark's shuffle writer consumes it, so a slot's batches are never all in memory at
- * once. With expert capacity, entries at or below their expert's threshold are dropped before the
- * compute ({@link Capacity#keep}): they get no output from that expert.
+ * One expert slot's task for one layer, as Spark's iterator: the shuffle's records in, the core's
+ * {@link ExpertSide} (decode, capacity drops, compute, encode) in between, combine records keyed by
+ * owner partition out. Reports its statistics once the input is exhausted.
  */
 final class ExpertTask implements Iterator<Tuple2<Integer, SlotBatch>> {
-  private final PipelineManifest manifest;
   private final int layer;
-  private final int slot;
-  private final CollectionAccumulator<TaskStat> stats;
-  private final TokenBatchCodec codec;
-  private final Prefetcher<Tuple2<Integer, SlotBatch>, DispatchBatch> input;
-  private final ExpertWorker worker;
-  private final long[] tokensPerExpert;
-  private final float[] thresholds;
-  private long tokens;
-  private long bytesIn;
-  private long bytesOut;
-  private long computeNanos;
-  private boolean reported;
+  private final ExpertSide side;
 
+  /**
+   * @param thresholds each expert's capacity threshold, or null for dropless
+   */
   ExpertTask(
       PipelineManifest manifest,
       int layer,
@@ -47,31 +30,42 @@ final class ExpertTask implements Iterator<Tuple2<Integer, SlotBatch>> {
       Iterator<Tuple2<Integer, SlotBatch>> records,
       CollectionAccumulator<TaskStat> stats,
       float[] thresholds) {
-    FaultInjection.maybeFail(manifest.fault(), FaultInjection.EXPERT, layer, slot);
-    this.manifest = manifest;
-    this.layer = layer;
-    this.slot = slot;
-    this.stats = stats;
-    this.thresholds = thresholds;
+    HeapWatermark.join(manifest.runId());
+    PipelineHooks.installed().expertTask(layer, slot);
     ExecutorRuntime runtime = manifest.runtime();
-    this.codec = new TokenBatchCodec(ExecutorRuntime.allocator());
-    this.worker = new ExpertWorker(runtime.backend(), (l, e) -> resident(runtime, l, e));
-    this.tokensPerExpert = new long[runtime.model().config().numExperts()];
-    this.input =
-        new Prefetcher<>(
-            records,
-            record -> {
-              byte[] bytes = record._2().arrowIpc();
-              synchronized (this) {
-                bytesIn += bytes.length;
-              }
-              return codec.decodeDispatch(bytes);
-            });
+    this.layer = layer;
+    this.side =
+        new ExpertSide(
+            new ExpertWorker(
+                runtime.backend(), (l, e) -> resident(runtime, manifest.placement(), slot, l, e)),
+            new TokenBatchCodec(ExecutorRuntime.allocator()),
+            manifest.activationDtype(),
+            new DispatchRecords(records),
+            runtime.model().config().numExperts(),
+            thresholds,
+            s -> stats.add(stat(runtime, layer, slot, s)));
+  }
+
+  @Override
+  public boolean hasNext() {
+    return side.hasNext();
+  }
+
+  @Override
+  public Tuple2<Integer, SlotBatch> next() {
+    ReturnBatch batch = side.next();
+    return new Tuple2<>(
+        batch.partition(), new SlotBatch(layer, batch.partition(), batch.arrowIpc()));
+  }
+
+  private static TaskStat stat(ExecutorRuntime runtime, int layer, int slot, ExpertStats stats) {
+    return new TaskStat.Expert(
+        layer, slot, TaskSite.expert(runtime), runtime.backend().description(), stats);
   }
 
   /** The slot's shard of the expert (the whole expert without tensor parallelism). */
-  private ResidentExpert resident(ExecutorRuntime runtime, int layer, int expert) {
-    PlacementPlan plan = manifest.placement();
+  private static ResidentExpert resident(
+      ExecutorRuntime runtime, PlacementPlan plan, int slot, int layer, int expert) {
     int shard = plan.shardOn(layer, expert, slot);
     if (shard < 0) {
       throw new IllegalStateException(
@@ -82,58 +76,17 @@ final class ExpertTask implements Iterator<Tuple2<Integer, SlotBatch>> {
     return runtime.resident(layer, expert, shard, plan.tensorParallel());
   }
 
-  @Override
-  public boolean hasNext() {
-    boolean more = input.hasNext();
-    if (!more && !reported) {
-      report();
+  /** The shuffle's records as the Arrow streams they carry. */
+  private record DispatchRecords(Iterator<Tuple2<Integer, SlotBatch>> records)
+      implements Iterator<byte[]> {
+    @Override
+    public boolean hasNext() {
+      return records.hasNext();
     }
-    return more;
-  }
 
-  @Override
-  public Tuple2<Integer, SlotBatch> next() {
-    if (!input.hasNext()) {
-      throw new NoSuchElementException();
+    @Override
+    public byte[] next() {
+      return records.next()._2().arrowIpc();
     }
-    DispatchBatch received = input.next();
-    DispatchBatch batch = thresholds == null ? received : Capacity.keep(received, thresholds);
-    long start = System.nanoTime();
-    CombineBatch out = worker.compute(batch, tokensPerExpert);
-    computeNanos += System.nanoTime() - start;
-    tokens += batch.numTokens();
-    byte[] bytes = codec.encode(out, manifest.activationDtype());
-    bytesOut += bytes.length;
-    return new Tuple2<>(
-        batch.sourcePartition(), new SlotBatch(layer, batch.sourcePartition(), bytes));
-  }
-
-  private synchronized void report() {
-    reported = true;
-    stats.add(
-        new TaskStat(
-            TaskStat.EXPERT,
-            layer,
-            slot,
-            SparkEnv.get().executorId(),
-            gpuAddress(),
-            tokens,
-            bytesIn,
-            bytesOut,
-            computeNanos,
-            input.waitNanos(),
-            tokensPerExpert,
-            manifest.runtime().expertLoads(),
-            manifest.runtime().backend().description(),
-            0));
-  }
-
-  private static String gpuAddress() {
-    TaskContext context = TaskContext.get();
-    if (context == null) {
-      return null;
-    }
-    Option<ResourceInformation> gpu = context.resources().get("gpu");
-    return gpu.isDefined() && gpu.get().addresses().length > 0 ? gpu.get().addresses()[0] : null;
   }
 }

@@ -15,10 +15,10 @@ import javax.management.NotificationEmitter;
 import javax.management.openmbean.CompositeData;
 
 /**
- * This JVM's heap high-water marks since the last {@link #reset()}: the most heap in use (garbage
- * included: heap use only grows between collections, so it is read just before each collection and
- * when asked) and the most heap still in use right after a collection (what the run really held).
- * Thread-safe; one per JVM.
+ * This JVM's heap high-water marks since the run it last joined ({@link #join}) or the last {@link
+ * #reset()}: the most heap in use (garbage included: heap use only grows between collections, so it
+ * is read just before each collection and when asked) and the most heap still in use right after a
+ * collection (what the run really held). Thread-safe; one per JVM.
  */
 final class HeapWatermark {
   private static final AtomicLong USED_PEAK = new AtomicLong();
@@ -29,6 +29,7 @@ final class HeapWatermark {
           .map(MemoryPoolMXBean::getName)
           .collect(Collectors.toUnmodifiableSet());
   private static boolean listening;
+  private static long run;
 
   private HeapWatermark() {}
 
@@ -44,6 +45,17 @@ final class HeapWatermark {
     }
     USED_PEAK.set(0);
     LIVE_PEAK.set(0);
+  }
+
+  /**
+   * Restarts both marks when {@code runId} is not the run this JVM last joined: the first task of a
+   * run on an executor, and the driver when the run starts, restart them; later tasks keep them.
+   */
+  static synchronized void join(long runId) {
+    if (!listening || run != runId) {
+      reset();
+      run = runId;
+    }
   }
 
   /** Most heap in use since {@link #reset()}, garbage included, in bytes. */

@@ -21,7 +21,7 @@ record LayerSummary(
     int layer,
     long wallNanos,
     long[] tokensPerExpert,
-    List<TaskStat> expertTasks,
+    List<TaskStat.Expert> expertTasks,
     long pairs,
     long bytesDispatched,
     long bytesCombined,
@@ -33,39 +33,32 @@ record LayerSummary(
   double balance() {
     long max = 0;
     long sum = 0;
-    for (TaskStat task : expertTasks) {
-      max = Math.max(max, task.tokens());
-      sum += task.tokens();
+    for (TaskStat.Expert task : expertTasks) {
+      max = Math.max(max, task.stats().tokens());
+      sum += task.stats().tokens();
     }
     return max == 0 ? 1.0 : (double) sum / expertTasks.size() / max;
   }
 
   static LayerSummary of(int layer, long wallNanos, List<TaskStat> stats) {
     long[] perExpert = new long[0];
-    List<TaskStat> experts =
-        stats.stream()
-            .filter(s -> s.stage().equals(TaskStat.EXPERT) && s.layer() == layer)
-            .sorted(java.util.Comparator.comparingInt(TaskStat::index))
-            .toList();
+    List<TaskStat.Expert> experts = TaskStats.experts(stats, layer);
     long pairs = 0;
     long combined = 0;
     long compute = 0;
     long wait = 0;
-    for (int i = 0; i < experts.size(); i++) {
-      TaskStat stat = experts.get(i);
-      pairs += stat.tokens();
-      combined += stat.bytesOut();
-      compute += stat.computeNanos();
-      wait += stat.waitNanos();
-      perExpert = add(perExpert, stat.tokensPerExpert());
+    for (TaskStat.Expert task : experts) {
+      pairs += task.stats().tokens();
+      combined += task.stats().bytesOut();
+      compute += task.stats().computeNanos();
+      wait += task.stats().waitNanos();
+      perExpert = add(perExpert, task.stats().tokensPerExpert());
     }
     long dispatched = 0;
     long ownerCompute = 0;
-    for (TaskStat stat : stats) {
-      if (stat.stage().equals(TaskStat.OWNER) && stat.layer() == layer) {
-        dispatched += stat.bytesOut();
-        ownerCompute += stat.computeNanos();
-      }
+    for (TaskStat.Owner task : TaskStats.owners(stats, layer)) {
+      dispatched += task.stats().bytesOut();
+      ownerCompute += task.stats().computeNanos();
     }
     return new LayerSummary(
         layer,

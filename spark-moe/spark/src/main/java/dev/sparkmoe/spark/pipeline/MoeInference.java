@@ -198,7 +198,6 @@ public final class MoeInference {
         Optional.ofNullable(setting(spark, OptionKey.SLOTS, null))
             .map(v -> OptionKey.positive(OptionKey.SLOTS, v)),
         InvalidTokenPolicy.parse(setting(spark, OptionKey.ON_INVALID_TOKEN, "fail")),
-        FaultInjection.parse(spark.conf().get(FaultInjection.KEY, null)),
         Optional.ofNullable(setting(spark, OptionKey.WAVE_ROWS, null))
             .map(v -> OptionKey.positiveLong(OptionKey.WAVE_ROWS, v)),
         balance(spark));

@@ -1,7 +1,12 @@
 package dev.sparkmoe.spark.pipeline;
 
+import dev.sparkmoe.core.exchange.OwnerDispatch;
 import dev.sparkmoe.core.pipeline.OwnerState;
 import java.io.Serializable;
+import java.util.ArrayList;
+import java.util.Iterator;
+import java.util.List;
+import scala.Tuple2;
 
 /**
  * What a token-owner task produces for one layer: the rows' updated state, which stays in the
@@ -21,6 +26,15 @@ final class OwnerStep implements Serializable {
     this.dispatch = dispatch;
   }
 
+  /** The state and the core's encoded dispatch of one layer, as shuffle records. */
+  static OwnerStep of(OwnerState state, OwnerDispatch dispatch) {
+    SlotBatch[] batches = new SlotBatch[dispatch.numBatches()];
+    for (int i = 0; i < batches.length; i++) {
+      batches[i] = new SlotBatch(dispatch.layer(), dispatch.partition(), dispatch.batches()[i]);
+    }
+    return new OwnerStep(state, dispatch.slots(), batches);
+  }
+
   OwnerState state() {
     return state;
   }
@@ -34,11 +48,10 @@ final class OwnerStep implements Serializable {
   }
 
   /** The dispatch batches keyed by their slot, as the dispatch shuffle takes them. */
-  java.util.Iterator<scala.Tuple2<Integer, SlotBatch>> dispatchPairs() {
-    java.util.List<scala.Tuple2<Integer, SlotBatch>> pairs =
-        new java.util.ArrayList<>(slots.length);
+  Iterator<Tuple2<Integer, SlotBatch>> dispatchPairs() {
+    List<Tuple2<Integer, SlotBatch>> pairs = new ArrayList<>(slots.length);
     for (int i = 0; i < slots.length; i++) {
-      pairs.add(new scala.Tuple2<>(slots[i], dispatch[i]));
+      pairs.add(new Tuple2<>(slots[i], dispatch[i]));
     }
     return pairs.iterator();
   }

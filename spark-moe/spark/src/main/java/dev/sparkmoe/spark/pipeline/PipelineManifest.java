@@ -15,7 +15,7 @@ import java.io.Serializable;
  * @param placement where every expert lives
  * @param partitions token-owner partitions
  * @param invalidTokens what to do with a row whose tokens the model cannot take
- * @param fault a test hook, or null
+ * @param runId the run's random id: executors restart their heap high-water marks for a new run
  */
 record PipelineManifest(
     String modelPath,
@@ -25,14 +25,14 @@ record PipelineManifest(
     PlacementPlan placement,
     int partitions,
     InvalidTokenPolicy invalidTokens,
-    FaultInjection fault)
+    long runId)
     implements Serializable {
   private static final long serialVersionUID = 1L;
 
   /** This manifest with experts placed by {@code plan}. */
   PipelineManifest withPlacement(PlacementPlan plan) {
     return new PipelineManifest(
-        modelPath, backend, kind, activationDtype, plan, partitions, invalidTokens, fault);
+        modelPath, backend, kind, activationDtype, plan, partitions, invalidTokens, runId);
   }
 
   ExecutorRuntime runtime() {

@@ -1,7 +1,6 @@
 package dev.sparkmoe.spark.pipeline;
 
 import dev.sparkmoe.core.backend.ExpertBackends;
-import dev.sparkmoe.core.balance.RoutingStats;
 import dev.sparkmoe.core.model.ModelConfig;
 import dev.sparkmoe.core.model.MoeModel;
 import dev.sparkmoe.core.placement.PlacementPlan;
@@ -13,6 +12,7 @@ import dev.sparkmoe.spark.infer.OutputSchema;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.api.java.JavaSparkContext;
 import org.apache.spark.sql.Dataset;
@@ -58,7 +58,7 @@ final class PipelineRunner {
     PipelineManifest manifest = manifest(balanced.plan(), partitions);
 
     CapacityPass capacity = CapacityPass.of(options.balance(), config);
-    HeapProbe.reset(spark, executors);
+    HeapWatermark.join(manifest.runId());
     long start = System.nanoTime();
     WaveInput waves = WaveInput.of(selected, options.waveRows(), partitions);
     WaveStats waveStats = new WaveStats();
@@ -76,7 +76,7 @@ final class PipelineRunner {
                 waveStats,
                 config,
                 LoadBalanceReport.of(run.placement(), options.balance(), capacity))
-            .withMemory(memory(spark, executors, waves));
+            .withMemory(ReportBuilder.memory(waveStats.stats(), waves.count(), waves.waveRows()));
     return new MoeInference.MoeRun(
         spark.createDataFrame(out, OutputSchema.of(id, options.kind())), report);
   }
@@ -90,11 +90,7 @@ final class PipelineRunner {
       ModelConfig config,
       RunReport.LoadBalance loadBalance) {
     List<TaskStat> stats = waveStats.stats();
-    long tokens =
-        stats.stream()
-            .filter(s -> s.stage().equals(TaskStat.OWNER) && s.layer() == 0)
-            .mapToLong(TaskStat::tokens)
-            .sum();
+    long tokens = TaskStats.inputTokens(stats);
     return ReportBuilder.build(
         manifest,
         slotLocations,
@@ -132,7 +128,7 @@ final class PipelineRunner {
         placement,
         partitions,
         options.invalidTokens(),
-        options.fault());
+        ThreadLocalRandom.current().nextLong());
   }
 
   /** The waves' persisted outputs, and the manifest and placement the last wave ran with. */
@@ -158,7 +154,9 @@ final class PipelineRunner {
     for (int wave = 0; wave < waves.count(); wave++) {
       outputs.add(runWave(spark, manifest, slotLocations, waves, wave, waveStats, capacity));
       if (wave + 1 < waves.count()) {
-        balanced = sampled.updated(measuredLoad(waveStats.stats(), config));
+        balanced =
+            sampled.updated(
+                TaskStats.measuredLoad(waveStats.stats(), config.numLayers(), config.numExperts()));
         if (!balanced.replicas().isNone()) {
           LOG.info(
               "spark-moe: wave {} replicas from the load so far: {}", wave + 2, balanced.plan());
@@ -167,19 +165,6 @@ final class PipelineRunner {
       }
     }
     return new Waves(outputs, manifest, balanced);
-  }
-
-  /** The tokens, and tokens per (layer, expert), that the waves' tasks counted. */
-  private static RoutingStats measuredLoad(List<TaskStat> stats, ModelConfig config) {
-    RoutingStats load = RoutingStats.empty(config.numLayers(), config.numExperts());
-    for (TaskStat stat : stats) {
-      if (stat.stage().equals(TaskStat.EXPERT) && stat.tokensPerExpert().length > 0) {
-        load = load.withLoad(stat.layer(), stat.tokensPerExpert());
-      } else if (stat.stage().equals(TaskStat.OWNER) && stat.layer() == 0) {
-        load = load.withInput(0, stat.tokens());
-      }
-    }
-    return load;
   }
 
   /** The waves' persisted outputs as one RDD. */
@@ -216,23 +201,6 @@ final class PipelineRunner {
         new PipelineJob(manifest, slotLocations, stats, recorder, capacity).run(waves.wave(wave));
     waveStats.add(stats.value(), recorder.layerNanos());
     return out;
-  }
-
-  private static RunReport.Memory memory(
-      SparkSession spark, List<ExecutorSlot> executors, WaveInput waves) {
-    List<RunReport.Heap> jvms =
-        HeapProbe.read(spark, executors).stream()
-            .map(
-                m ->
-                    new RunReport.Heap(
-                        m.executorId(), m.peakBytes(), m.livePeakBytes(), m.maxBytes()))
-            .toList();
-    return new RunReport.Memory(
-        waves.count(),
-        waves.waveRows(),
-        jvms.stream().mapToLong(RunReport.Heap::peakHeapBytes).max().orElse(0),
-        jvms.stream().mapToLong(RunReport.Heap::peakLiveHeapBytes).max().orElse(0),
-        jvms);
   }
 
   /** The requested policy, or under {@code auto} the planner's choice for the slots at hand. */

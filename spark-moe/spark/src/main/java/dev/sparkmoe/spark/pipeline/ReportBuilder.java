@@ -8,6 +8,8 @@ import java.util.TreeSet;
 
 /** Builds the {@link RunReport} on the driver from task statistics and layer timings. */
 final class ReportBuilder {
+  private static final String DRIVER = "driver";
+
   private ReportBuilder() {}
 
   static RunReport build(
@@ -43,8 +45,8 @@ final class ReportBuilder {
     double seconds = wallNanos / 1e9;
     String backendDescription =
         stats.stream()
-            .filter(s -> s.stage().equals(TaskStat.EXPERT))
-            .map(TaskStat::backend)
+            .filter(s -> s instanceof TaskStat.Expert)
+            .map(s -> ((TaskStat.Expert) s).backend())
             .findFirst()
             .orElse(manifest.backend());
     return new RunReport(
@@ -61,7 +63,7 @@ final class ReportBuilder {
         seconds > 0 ? tokens / seconds : 0,
         layers,
         executors(stats),
-        /* memory= */ null, // PipelineRunner adds it, from the waves and the executors' heaps
+        /* memory= */ null, // PipelineRunner adds it, from the waves and the tasks' heap marks
         loadBalance);
   }
 
@@ -71,36 +73,56 @@ final class ReportBuilder {
         .map(
             t ->
                 new RunReport.SlotRun(
-                    t.index(),
-                    t.tokens(),
-                    t.executorId(),
-                    slotLocations.get(t.index()).endsWith("_" + t.executorId()),
-                    t.gpuAddress(),
-                    t.computeNanos() / 1e9,
-                    t.waitNanos() / 1e9))
+                    t.slot(),
+                    t.stats().tokens(),
+                    t.site().executorId(),
+                    slotLocations.get(t.slot()).endsWith("_" + t.site().executorId()),
+                    t.site().gpuAddress(),
+                    t.stats().computeNanos() / 1e9,
+                    t.stats().waitNanos() / 1e9))
         .toList();
   }
 
   private static long skippedRows(List<TaskStat> stats) {
-    return stats.stream()
-        .filter(s -> s.stage().equals(TaskStat.OWNER) && s.layer() == 0)
-        .mapToLong(TaskStat::skippedRows)
-        .sum();
+    return TaskStats.owners(stats, 0).stream().mapToLong(s -> s.stats().skippedRows()).sum();
   }
 
   private static List<RunReport.Executor> executors(List<TaskStat> stats) {
     Map<String, Integer> loads = new TreeMap<>();
     Map<String, TreeSet<String>> gpus = new TreeMap<>();
     for (TaskStat stat : stats) {
-      loads.merge(stat.executorId(), stat.expertLoads(), Math::max);
-      TreeSet<String> addresses = gpus.computeIfAbsent(stat.executorId(), id -> new TreeSet<>());
-      if (stat.gpuAddress() != null) {
-        addresses.add(stat.gpuAddress());
+      TaskSite site = stat.site();
+      loads.merge(site.executorId(), site.expertLoads(), Math::max);
+      TreeSet<String> addresses = gpus.computeIfAbsent(site.executorId(), id -> new TreeSet<>());
+      if (site.gpuAddress() != null) {
+        addresses.add(site.gpuAddress());
       }
     }
     List<RunReport.Executor> out = new ArrayList<>();
     loads.forEach(
         (id, count) -> out.add(new RunReport.Executor(id, count, List.copyOf(gpus.get(id)))));
     return out;
+  }
+
+  /**
+   * The waves and every JVM's heap high-water marks: each executor's largest over the marks its
+   * tasks sent, and the driver's own as {@code driver} (in local mode the driver is the executor).
+   */
+  static RunReport.Memory memory(List<TaskStat> stats, int waves, long waveRows) {
+    Map<String, HeapMarks> byJvm = new TreeMap<>();
+    for (TaskStat stat : stats) {
+      byJvm.merge(stat.site().executorId(), stat.site().heap(), HeapMarks::max);
+    }
+    byJvm.merge(DRIVER, HeapMarks.now(), HeapMarks::max);
+    List<RunReport.Heap> jvms = new ArrayList<>();
+    byJvm.forEach(
+        (id, m) ->
+            jvms.add(new RunReport.Heap(id, m.peakBytes(), m.livePeakBytes(), m.maxBytes())));
+    return new RunReport.Memory(
+        waves,
+        waveRows,
+        jvms.stream().mapToLong(RunReport.Heap::peakHeapBytes).max().orElse(0),
+        jvms.stream().mapToLong(RunReport.Heap::peakLiveHeapBytes).max().orElse(0),
+        jvms);
   }
 }

@@ -20,6 +20,5 @@ record ResolvedOptions(
     Optional<Integer> partitions,
     Optional<Integer> slots,
     InvalidTokenPolicy invalidTokens,
-    FaultInjection fault,
     Optional<Long> waveRows,
     LoadBalanceOptions balance) {}

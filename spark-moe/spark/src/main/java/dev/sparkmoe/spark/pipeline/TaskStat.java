@@ -1,42 +1,79 @@
 package dev.sparkmoe.spark.pipeline;
 
+import dev.sparkmoe.core.exchange.ExpertStats;
+import dev.sparkmoe.core.exchange.OwnerStats;
 import java.io.Serializable;
 
 /**
- * What one pipeline task reports to the driver through an accumulator.
- *
- * @param stage {@code owner} or {@code expert}
- * @param layer the layer the task worked on (for an owner task, the layer it routed)
- * @param index owner partition or slot
- * @param executorId where it ran
- * @param gpuAddress the GPU the task was given, or null
- * @param tokens tokens routed (owner) or received (expert, one per token-expert pair)
- * @param bytesIn Arrow bytes received
- * @param bytesOut Arrow bytes sent
- * @param computeNanos time computing (attention and routing, or expert FFNs)
- * @param waitNanos expert tasks: time blocked waiting for the next decoded batch
- * @param tokensPerExpert expert tasks: tokens per layer-local expert id; empty for owner tasks
- * @param expertLoads experts the executor had loaded when the task ended
- * @param backend expert tasks: the backend's description; empty for owner tasks
- * @param skippedRows first owner tasks: rows left out under {@link InvalidTokenPolicy#SKIP}
+ * What one pipeline task reports to the driver through an accumulator: an owner partition's routing
+ * of a layer, or an expert slot's compute of a layer, with where it ran.
  */
-@SuppressWarnings("ArrayRecordComponent") // a small report value, built once and not shared
-record TaskStat(
-    String stage,
-    int layer,
-    int index,
-    String executorId,
-    String gpuAddress,
-    long tokens,
-    long bytesIn,
-    long bytesOut,
-    long computeNanos,
-    long waitNanos,
-    long[] tokensPerExpert,
-    int expertLoads,
-    String backend,
-    long skippedRows)
-    implements Serializable {
-  static final String OWNER = "owner";
-  static final String EXPERT = "expert";
+sealed interface TaskStat extends Serializable {
+  /** The two kinds of pipeline task that report. */
+  enum Stage {
+    OWNER,
+    EXPERT
+  }
+
+  /** A task's identity across attempts and waves: a retry reports under the same key. */
+  record Key(Stage stage, int layer, int index) implements Serializable {}
+
+  Key key();
+
+  TaskSite site();
+
+  /**
+   * This task's counts plus {@code later}'s (the same key, a later wave): counts, bytes and times
+   * add up; where it ran and the backend are later's ({@link TaskSite#then}).
+   */
+  TaskStat plus(TaskStat later);
+
+  default int layer() {
+    return key().layer();
+  }
+
+  default int index() {
+    return key().index();
+  }
+
+  /**
+   * An owner task: routed {@code layer} (and, but for layer 0, combined the layer before).
+   *
+   * @param partition the owner partition
+   */
+  record Owner(int layer, int partition, TaskSite site, OwnerStats stats) implements TaskStat {
+    private static final long serialVersionUID = 1L;
+
+    @Override
+    public Key key() {
+      return new Key(Stage.OWNER, layer, partition);
+    }
+
+    @Override
+    public TaskStat plus(TaskStat later) {
+      Owner other = (Owner) later;
+      return new Owner(layer, partition, site.then(other.site), stats.plus(other.stats));
+    }
+  }
+
+  /**
+   * An expert task.
+   *
+   * @param backend the expert backend's description
+   */
+  record Expert(int layer, int slot, TaskSite site, String backend, ExpertStats stats)
+      implements TaskStat {
+    private static final long serialVersionUID = 1L;
+
+    @Override
+    public Key key() {
+      return new Key(Stage.EXPERT, layer, slot);
+    }
+
+    @Override
+    public TaskStat plus(TaskStat later) {
+      Expert other = (Expert) later;
+      return new Expert(layer, slot, site.then(other.site), other.backend, stats.plus(other.stats));
+    }
+  }
 }

@@ -7,20 +7,20 @@ import java.util.List;
 import java.util.Map;
 
 /**
- * Task statistics and layer times summed over waves: each wave's tasks report under the same
- * (stage, layer, index) keys, so a wave's statistics are first reduced to its latest attempts
- * ({@link TaskStats#latest}) and then added to the run's. Counts, bytes and times add up; expert
- * loads take the largest; where a task ran (executor, GPU) and the backend come from the last wave.
- * Driver side; not thread-safe.
+ * Task statistics and layer times summed over waves: each wave's tasks report under the same {@link
+ * TaskStat.Key}s, so a wave's statistics are first reduced to its latest attempts ({@link
+ * TaskStats#latest}) and then added to the run's ({@link TaskStat#plus}). Counts, bytes and times
+ * add up; expert loads take the largest; where a task ran (executor, GPU) and the backend come from
+ * the last wave. Driver side; not thread-safe.
  */
 final class WaveStats {
-  private final Map<String, TaskStat> byTask = new LinkedHashMap<>();
+  private final Map<TaskStat.Key, TaskStat> byTask = new LinkedHashMap<>();
   private long[] layerNanos = new long[0];
 
   /** Adds one wave's statistics (every attempt) and its per-layer times. */
   void add(List<TaskStat> waveStats, List<Long> waveLayerNanos) {
     for (TaskStat stat : TaskStats.latest(waveStats)) {
-      byTask.merge(stat.stage() + "/" + stat.layer() + "/" + stat.index(), stat, WaveStats::sum);
+      byTask.merge(stat.key(), stat, TaskStat::plus);
     }
     layerNanos = Arrays.copyOf(layerNanos, Math.max(layerNanos.length, waveLayerNanos.size()));
     for (int layer = 0; layer < waveLayerNanos.size(); layer++) {
@@ -28,7 +28,7 @@ final class WaveStats {
     }
   }
 
-  /** One statistic per (stage, layer, index), summed over the waves. */
+  /** One statistic per task key, summed over the waves. */
   List<TaskStat> stats() {
     return List.copyOf(byTask.values());
   }
@@ -38,32 +38,6 @@ final class WaveStats {
     List<Long> out = new ArrayList<>(layerNanos.length);
     for (long nanos : layerNanos) {
       out.add(nanos);
-    }
-    return out;
-  }
-
-  private static TaskStat sum(TaskStat a, TaskStat b) {
-    return new TaskStat(
-        b.stage(),
-        b.layer(),
-        b.index(),
-        b.executorId(),
-        b.gpuAddress(),
-        a.tokens() + b.tokens(),
-        a.bytesIn() + b.bytesIn(),
-        a.bytesOut() + b.bytesOut(),
-        a.computeNanos() + b.computeNanos(),
-        a.waitNanos() + b.waitNanos(),
-        add(a.tokensPerExpert(), b.tokensPerExpert()),
-        Math.max(a.expertLoads(), b.expertLoads()),
-        b.backend(),
-        a.skippedRows() + b.skippedRows());
-  }
-
-  private static long[] add(long[] a, long[] b) {
-    long[] out = Arrays.copyOf(a, Math.max(a.length, b.length));
-    for (int i = 0; i < b.length; i++) {
-      out[i] += b[i];
     }
     return out;
   }

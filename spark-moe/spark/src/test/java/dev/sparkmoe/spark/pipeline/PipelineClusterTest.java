@@ -47,12 +47,24 @@ class PipelineClusterTest {
 
   @BeforeAll
   static void start() {
-    spark = LocalClusterSession.start("PipelineClusterTest", EXECUTORS);
+    spark =
+        LocalClusterSession.start(
+            "PipelineClusterTest",
+            EXECUTORS,
+            Map.of(
+                "spark.plugins",
+                FaultPlugin.class.getName(),
+                FaultPlugin.DIR,
+                faults().toString()));
     model = ModelFixtures.tinyMixtral(temp.resolve("model")).toString();
     threeLayers =
         ModelFixtures.write(
                 ModelFixtures.tiny().toBuilder().layers(3).seed(7).build(), temp.resolve("three"))
             .toString();
+  }
+
+  private static Path faults() {
+    return temp.resolve("faults");
   }
 
   @AfterAll
@@ -104,20 +116,31 @@ class PipelineClusterTest {
   /**
    * A lost executor in the expert stage of the middle layer, and failed tasks in the token-owner
    * stage and in the final combine: Spark recomputes what was lost, and the output has every row
-   * once with the values of a fault-free run, bit for bit.
+   * once with the values of a fault-free run, bit for bit. The test plugin's marker proves that
+   * each fault fired.
    */
   @ParameterizedTest(name = "{0}")
   @ValueSource(strings = {"expert:1:0:exit", "owner:1:1:throw", "last:0:2:throw"})
   void faultsChangeNothing(String fault) {
     MoeInference inference = MoeInference.of(threeLayers).partitions(3);
     Map<Long, List<Float>> clean = byId(inference.run(input()).rows().collectAsList());
-    spark.conf().set("spark.moe.test.inject-fault", fault);
+    FaultPlugin.arm(faults(), fault);
     MoeInference.MoeRun run;
+    String fired;
     try {
       run = inference.run(input());
     } finally {
-      spark.conf().unset("spark.moe.test.inject-fault");
+      fired = FaultPlugin.disarm(faults());
     }
+    String[] point = fault.split(":");
+    String task =
+        point[0].equals("last")
+            ? "last:-1:" + point[2]
+            : point[0] + ":" + point[1] + ":" + point[2];
+    assertThat(fired)
+        .as("the fault fired, in the first attempt of the chosen task")
+        .startsWith(task + " on executor ")
+        .endsWith(", attempt 0");
     List<Row> faulty = run.rows().collectAsList();
     if (fault.endsWith(":exit")) {
       assertThat(run.report().layers().get(2).slots())

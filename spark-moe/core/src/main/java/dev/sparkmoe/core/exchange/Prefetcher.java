@@ -1,4 +1,4 @@
-package dev.sparkmoe.spark.pipeline;
+package dev.sparkmoe.core.exchange;
 
 import java.util.Iterator;
 import java.util.NoSuchElementException;
@@ -9,10 +9,10 @@ import java.util.concurrent.Executors;
 import java.util.function.Function;
 
 /**
- * Decodes the next input of an expert task on a second thread while the task computes the current
- * one. The task thread still pulls records from Spark's iterator (which must stay on the task
- * thread); only the decode runs elsewhere. Records time spent blocked waiting for a decoded input.
- * Not thread-safe: one per task.
+ * Decodes the next input of an expert slot on a second thread while the slot computes the current
+ * one. The caller's thread still pulls records from the source (an engine's iterator, which may
+ * have to stay on its task thread); only the decode runs elsewhere. Records time spent blocked
+ * waiting for a decoded input. Not thread-safe: one per slot and layer.
  */
 final class Prefetcher<T, R> implements Iterator<R> {
   private static final ExecutorService DECODERS =
