@@ -139,6 +139,7 @@ class MoeOptionsTest {
     assertThatThrownBy(
             () -> MoeOption.builder("rows", String.class, OptionParsers::text).doc("rows"))
         .isInstanceOf(IllegalArgumentException.class)
-        .hasMessage("Invalid option rows: no default documented (expected: a default or a defaultDoc)");
+        .hasMessage(
+            "Invalid option rows: no default documented (expected: a default or a defaultDoc)");
   }
 }

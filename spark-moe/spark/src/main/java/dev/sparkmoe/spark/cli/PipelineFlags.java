@@ -81,7 +81,9 @@ final class PipelineFlags implements IModelTransformer {
     return "--" + option.key();
   }
 
-  /** Numbers keep picocli's own conversion (and its usage error); the rest parse in the registry. */
+  /**
+   * Numbers keep picocli's own conversion (and its usage error); the rest parse in the registry.
+   */
   private static Class<?> type(MoeOption<?> option) {
     return option.type() == Integer.class || option.type() == Long.class
         ? option.type()

@@ -25,7 +25,8 @@ record MoeSourceOptions(
     Map<String, String> inputOptions,
     InferenceOptions settings) {
   static final String INPUT_PREFIX = "input.";
-  private static final List<String> OWN_KEYS = List.of("model", "input", MoeOptions.KIND.key(), "input-format");
+  private static final List<String> OWN_KEYS =
+      List.of("model", "input", MoeOptions.KIND.key(), "input-format");
 
   /**
    * @param options the reader's options, keys lower-case ({@code path} is what {@code load(path)}
@@ -65,7 +66,8 @@ record MoeSourceOptions(
                 MoeSource.WHERE, key, String.join(", ", allKeys())));
       }
     }
-    MoeInference base = MoeInference.of(model)
+    MoeInference base =
+        MoeInference.of(model)
             .kind(options.getOrDefault(MoeOptions.KIND.key(), MoeOptions.KIND.defaultValue()));
     return new MoeSourceOptions(
         model,

@@ -11,9 +11,9 @@ import java.util.Map;
 /**
  * The pipeline settings that SQL and the {@code moe} DataSource take as text: the {@link
  * MoeOptions} call options but the output kind (an argument of its own there), each passed to
- * {@link MoeInference#option}. Settings not given come from the session conf ({@code
- * spark.moe.*}), then from defaults; but {@code id-column} and {@code tokens-column} default to
- * {@code id} and {@code tokens} here whatever the session conf says.
+ * {@link MoeInference#option}. Settings not given come from the session conf ({@code spark.moe.*}),
+ * then from defaults; but {@code id-column} and {@code tokens-column} default to {@code id} and
+ * {@code tokens} here whatever the session conf says.
  *
  * @param inference the caller's base inference with these settings applied
  * @param idColumn the id column
@@ -22,9 +22,7 @@ import java.util.Map;
 public record InferenceOptions(MoeInference inference, String idColumn, String tokensColumn) {
   /** The options, in the order messages list them. */
   public static final List<MoeOption<?>> OPTIONS =
-      MoeOptions.inScope(MoeOption.Scope.CALL).stream()
-          .filter(o -> o != MoeOptions.KIND)
-          .toList();
+      MoeOptions.inScope(MoeOption.Scope.CALL).stream().filter(o -> o != MoeOptions.KIND).toList();
 
   /** The keys of {@link #OPTIONS}. */
   public static final List<String> KEYS = OPTIONS.stream().map(MoeOption::key).toList();

@@ -33,7 +33,8 @@ import org.junit.jupiter.api.Test;
  * moe_infer} name every key with its default, and nothing the registry does not declare.
  */
 class OptionsDocumentationTest {
-  private static final Pattern TEMPLATE_KEY = Pattern.compile("^#?\\s*(spark\\.moe\\.[a-z0-9.-]+)\\s");
+  private static final Pattern TEMPLATE_KEY =
+      Pattern.compile("^#?\\s*(spark\\.moe\\.[a-z0-9.-]+)\\s");
   private static SparkSession spark;
 
   @BeforeAll

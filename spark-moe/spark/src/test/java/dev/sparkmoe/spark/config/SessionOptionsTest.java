@@ -14,7 +14,9 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 
-/** Precedence: the call's option, then {@code spark.moe.<key>}, then its alias, then the default. */
+/**
+ * Precedence: the call's option, then {@code spark.moe.<key>}, then its alias, then the default.
+ */
 class SessionOptionsTest {
   private static SparkSession spark;
 
