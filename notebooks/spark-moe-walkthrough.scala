@@ -83,7 +83,7 @@ import dev.sparkmoe.spark.pipeline.MoeInference
 val run = MoeInference.of(modelPath)
   .idColumn("id")
   .tokensColumn("tokens")
-  .output("score")
+  .kind("score")
   .run(spark.table("docs"))
 val scores = run.rows
 display(scores.orderBy(col("score").desc))

@@ -49,7 +49,7 @@ public final class MoeInferenceExample {
         MoeInference.of(model)
             .idColumn("id")
             .tokensColumn("tokens")
-            .output("embedding")
+            .kind("embedding")
             .placement("shared-layers")
             .run(tokens);
     run.rows().write().parquet(output);

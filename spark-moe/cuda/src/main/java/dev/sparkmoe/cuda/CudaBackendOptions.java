@@ -1,5 +1,7 @@
 package dev.sparkmoe.cuda;
 
+import dev.sparkmoe.core.config.MoeOptions;
+
 /**
  * How a {@link CudaExpertBackend} runs.
  *
@@ -9,16 +11,14 @@ package dev.sparkmoe.cuda;
  *     while chunk i computes; also the size of the device workspace
  */
 public record CudaBackendOptions(String deviceAddress, TensorDtype dtype, int chunkTokens) {
-  /** JVM system property naming the GPU address (default {@code 0}). */
-  public static final String DEVICE_PROPERTY = "spark.moe.cuda.device";
+  /** JVM system property naming the GPU address: {@link MoeOptions#CUDA_DEVICE}. */
+  public static final String DEVICE_PROPERTY = MoeOptions.CUDA_DEVICE.confKey();
 
-  /** JVM system property naming the dtype, {@code f16} or {@code bf16} (default {@code bf16}). */
-  public static final String DTYPE_PROPERTY = "spark.moe.cuda.dtype";
+  /** JVM system property naming the dtype: {@link MoeOptions#CUDA_DTYPE}. */
+  public static final String DTYPE_PROPERTY = MoeOptions.CUDA_DTYPE.confKey();
 
-  /** JVM system property for {@link #chunkTokens} (default 2048). */
-  public static final String CHUNK_TOKENS_PROPERTY = "spark.moe.cuda.chunk-tokens";
-
-  static final int DEFAULT_CHUNK_TOKENS = 2048;
+  /** JVM system property for {@link #chunkTokens}: {@link MoeOptions#CUDA_CHUNK_TOKENS}. */
+  public static final String CHUNK_TOKENS_PROPERTY = MoeOptions.CUDA_CHUNK_TOKENS.confKey();
 
   public CudaBackendOptions {
     if (deviceAddress == null || deviceAddress.isBlank()) {
@@ -34,9 +34,15 @@ public record CudaBackendOptions(String deviceAddress, TensorDtype dtype, int ch
     }
   }
 
-  /** GPU 0, bf16 (the range of f32, so no overflow on any checkpoint), 2048-token chunks. */
+  /**
+   * The registry's defaults: GPU 0, bf16 (the range of f32, so no overflow on any checkpoint),
+   * 2048-token chunks.
+   */
   public static CudaBackendOptions defaults() {
-    return new CudaBackendOptions("0", TensorDtype.BF16, DEFAULT_CHUNK_TOKENS);
+    return new CudaBackendOptions(
+        MoeOptions.CUDA_DEVICE.defaultValue(),
+        TensorDtype.parse(MoeOptions.CUDA_DTYPE.defaultValue()),
+        MoeOptions.CUDA_CHUNK_TOKENS.parse(MoeOptions.CUDA_CHUNK_TOKENS.defaultValue()));
   }
 
   /**
@@ -46,12 +52,10 @@ public record CudaBackendOptions(String deviceAddress, TensorDtype dtype, int ch
    * @throws IllegalArgumentException if a property holds an invalid value
    */
   public static CudaBackendOptions fromSystemProperties() {
-    CudaBackendOptions d = defaults();
-    String chunk = System.getProperty(CHUNK_TOKENS_PROPERTY);
     return new CudaBackendOptions(
-        System.getProperty(DEVICE_PROPERTY, d.deviceAddress()),
-        TensorDtype.parse(System.getProperty(DTYPE_PROPERTY, d.dtype().label())),
-        chunk == null ? d.chunkTokens() : parseChunkTokens(chunk));
+        MoeOptions.systemProperty(MoeOptions.CUDA_DEVICE),
+        TensorDtype.parse(MoeOptions.systemProperty(MoeOptions.CUDA_DTYPE)),
+        MoeOptions.systemProperty(MoeOptions.CUDA_CHUNK_TOKENS));
   }
 
   public CudaBackendOptions withDeviceAddress(String address) {
@@ -64,16 +68,5 @@ public record CudaBackendOptions(String deviceAddress, TensorDtype dtype, int ch
 
   public CudaBackendOptions withChunkTokens(int tokens) {
     return new CudaBackendOptions(deviceAddress, dtype, tokens);
-  }
-
-  private static int parseChunkTokens(String value) {
-    try {
-      return Integer.parseInt(value.strip());
-    } catch (NumberFormatException e) {
-      throw new IllegalArgumentException(
-          String.format(
-              "Invalid %s: %s (expected: a positive integer)", CHUNK_TOKENS_PROPERTY, value),
-          e);
-    }
   }
 }

@@ -1,6 +1,7 @@
 package dev.sparkmoe.spark.pipeline;
 
 import dev.sparkmoe.core.batch.ActivationDtype;
+import dev.sparkmoe.core.config.MoeOptions;
 import dev.sparkmoe.core.model.ModelConfig;
 import dev.sparkmoe.core.placement.PlacementPolicy;
 import dev.sparkmoe.core.plan.ClusterPresets;
@@ -10,6 +11,7 @@ import dev.sparkmoe.core.plan.ModelShape;
 import dev.sparkmoe.core.plan.Planner;
 import dev.sparkmoe.core.plan.Workload;
 import dev.sparkmoe.spark.cluster.ExecutorSlot;
+import dev.sparkmoe.spark.config.SessionOptions;
 import java.util.List;
 import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
@@ -35,13 +37,14 @@ final class AutoPlacement {
       int slots,
       ActivationDtype dtype) {
     long gpus = executors.stream().filter(e -> e.gpuAddress() != null).count();
-    String named = spark.conf().get(MoeInference.PREFIX + "cluster", null);
     ClusterSpec cluster =
-        named != null
-            ? ClusterPresets.parse(named)
-            : gpus > 0
-                ? ClusterPresets.h100(1, (int) gpus)
-                : ClusterPresets.cpuLocal(executors.size(), ClusterPresets.LOCAL_SPARK);
+        SessionOptions.of(spark)
+            .find(MoeOptions.CLUSTER)
+            .orElseGet(
+                () ->
+                    gpus > 0
+                        ? ClusterPresets.h100(1, (int) gpus)
+                        : ClusterPresets.cpuLocal(executors.size(), ClusterPresets.LOCAL_SPARK));
     boolean cpu = cluster.execution() == ClusterSpec.Execution.SPARK_TASKS;
     ModelShape model = ModelShape.of("model", config, cpu ? 4 : 2);
     Workload workload =

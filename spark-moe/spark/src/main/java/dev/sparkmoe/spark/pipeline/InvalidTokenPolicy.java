@@ -1,5 +1,6 @@
 package dev.sparkmoe.spark.pipeline;
 
+import dev.sparkmoe.core.config.MoeOptions;
 import java.util.Locale;
 
 /**
@@ -12,14 +13,8 @@ public enum InvalidTokenPolicy {
   /** Leave the row out of the output and count it in the run report. */
   SKIP;
 
-  /** Parses {@code fail} or {@code skip}. */
+  /** Parses {@code fail} or {@code skip}, as {@link MoeOptions#ON_INVALID_TOKEN} allows. */
   public static InvalidTokenPolicy parse(String name) {
-    return switch (name.trim().toLowerCase(Locale.ROOT)) {
-      case "fail" -> FAIL;
-      case "skip" -> SKIP;
-      default ->
-          throw new IllegalArgumentException(
-              String.format("Invalid invalid-token policy: %s (expected: fail or skip)", name));
-    };
+    return valueOf(MoeOptions.ON_INVALID_TOKEN.parse(name).toUpperCase(Locale.ROOT));
   }
 }

@@ -1,13 +1,14 @@
 package dev.sparkmoe.spark.pipeline;
 
 import dev.sparkmoe.core.balance.HotExpertReplicas;
-import dev.sparkmoe.core.batch.ActivationDtype;
+import dev.sparkmoe.core.config.MoeOption;
+import dev.sparkmoe.core.config.MoeOptions;
 import dev.sparkmoe.core.forward.OutputKind;
 import dev.sparkmoe.core.placement.PlacementPolicy;
+import dev.sparkmoe.spark.config.SessionOptions;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
-import java.util.Optional;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
@@ -17,7 +18,7 @@ import org.apache.spark.sql.SparkSession;
  *
  * <pre>{@code
  * Dataset<Row> out = MoeInference.of("/models/m").idColumn("id").tokensColumn("tokens")
- *     .output("embedding").placement("shared-layers").transform(df);
+ *     .kind("embedding").placement("shared-layers").transform(df);
  * }</pre>
  *
  * <p>Immutable: every setter returns a new instance. Settings not given here come from the session
@@ -26,8 +27,6 @@ import org.apache.spark.sql.SparkSession;
  * only, so Scala and PySpark (through py4j) call it as they would any Java class.
  */
 public final class MoeInference {
-  static final String PREFIX = "spark.moe.";
-
   private final String modelPath;
   private final Map<String, String> options;
 
@@ -42,35 +41,59 @@ public final class MoeInference {
   }
 
   /**
-   * Sets one option by its key: {@code id-column}, {@code tokens-column}, {@code output}, {@code
-   * placement}, {@code backend}, {@code activation-dtype}, {@code partitions}, {@code slots},
-   * {@code on-invalid-token}, {@code wave-rows}, {@code sample-rows}, {@code replicas}, {@code
-   * capacity-factor}, {@code data-parallel}, {@code expert-tp} or {@code slot-memory}.
+   * Sets one option by its key: every {@link MoeOptions} key of scope {@code CALL} ({@code
+   * placement}, {@code slots}, ..., {@code kind}), or the deprecated alias {@code output} of {@code
+   * kind}. The value is checked at once.
+   *
+   * @throws IllegalArgumentException for an unknown key or a value that does not parse, naming it
    */
   public MoeInference option(String key, String value) {
-    OptionKey.check(key, value);
+    MoeOption<?> option = SessionOptions.callOption(key);
+    if (value == null) {
+      throw new IllegalArgumentException(String.format("Invalid value of option %s: null", key));
+    }
+    option.parse(value);
     Map<String, String> copy = new LinkedHashMap<>(options);
-    copy.put(key, value);
+    copy.put(option.key(), value);
     return new MoeInference(modelPath, Collections.unmodifiableMap(copy));
   }
 
   /** Id column: bigint, int or string (default {@code id}). */
   public MoeInference idColumn(String name) {
-    return option(OptionKey.ID_COLUMN, name);
+    return option(MoeOptions.ID_COLUMN.key(), name);
   }
 
   /** Token column: an array of integers (default {@code tokens}). */
   public MoeInference tokensColumn(String name) {
-    return option(OptionKey.TOKENS_COLUMN, name);
+    return option(MoeOptions.TOKENS_COLUMN.key(), name);
   }
 
-  public MoeInference output(OutputKind value) {
-    return option(OptionKey.OUTPUT, value.cliName());
+  /** The output kind (default {@code embedding}). */
+  public MoeInference kind(OutputKind value) {
+    return kind(value.cliName());
   }
 
   /** {@code embedding} (default), {@code next-token}, {@code score} or {@code hidden}. */
+  public MoeInference kind(String value) {
+    return option(MoeOptions.KIND.key(), value);
+  }
+
+  /**
+   * @deprecated the output kind is {@code kind} everywhere (CLI, SQL, DataSource): use {@link
+   *     #kind(OutputKind)}
+   */
+  @Deprecated
+  public MoeInference output(OutputKind value) {
+    return kind(value);
+  }
+
+  /**
+   * @deprecated the output kind is {@code kind} everywhere (CLI, SQL, DataSource): use {@link
+   *     #kind(String)}
+   */
+  @Deprecated
   public MoeInference output(String value) {
-    return option(OptionKey.OUTPUT, value);
+    return kind(value);
   }
 
   /**
@@ -78,27 +101,27 @@ public final class MoeInference {
    * cost model picks the policy; hot-expert replicas follow the sampled load).
    */
   public MoeInference placement(String value) {
-    return option(OptionKey.PLACEMENT, value);
+    return option(MoeOptions.PLACEMENT.key(), value);
   }
 
   /** {@code cpu} (default), {@code cuda} or {@code auto}. */
   public MoeInference backend(String value) {
-    return option(OptionKey.BACKEND, value);
+    return option(MoeOptions.BACKEND.key(), value);
   }
 
   /** {@code f32} (default), {@code f16} or {@code bf16}: activations in the shuffles. */
   public MoeInference activationDtype(String value) {
-    return option(OptionKey.ACTIVATION_DTYPE, value);
+    return option(MoeOptions.ACTIVATION_DTYPE.key(), value);
   }
 
   /** Token-owner partitions (default: the input's partitions). */
   public MoeInference partitions(int value) {
-    return option(OptionKey.PARTITIONS, Integer.toString(value));
+    return option(MoeOptions.PARTITIONS.key(), Integer.toString(value));
   }
 
   /** Expert slots (default: one per GPU, else the cluster's task slots). */
   public MoeInference slots(int value) {
-    return option(OptionKey.SLOTS, Integer.toString(value));
+    return option(MoeOptions.SLOTS.key(), Integer.toString(value));
   }
 
   /**
@@ -107,7 +130,7 @@ public final class MoeInference {
    * Outputs do not depend on the wave size.
    */
   public MoeInference waveRows(long value) {
-    return option(OptionKey.WAVE_ROWS, Long.toString(value));
+    return option(MoeOptions.WAVE_ROWS.key(), Long.toString(value));
   }
 
   /**
@@ -116,7 +139,7 @@ public final class MoeInference {
    * counted in the report.
    */
   public MoeInference onInvalidToken(String value) {
-    return option(OptionKey.ON_INVALID_TOKEN, value);
+    return option(MoeOptions.ON_INVALID_TOKEN.key(), value);
   }
 
   /**
@@ -124,7 +147,7 @@ public final class MoeInference {
    * (layer, expert), in the report and the load that {@link #replicas} follows.
    */
   public MoeInference sampleRows(int value) {
-    return option(OptionKey.SAMPLE_ROWS, Integer.toString(value));
+    return option(MoeOptions.SAMPLE_ROWS.key(), Integer.toString(value));
   }
 
   /**
@@ -133,7 +156,7 @@ public final class MoeInference {
    * do not change.
    */
   public MoeInference replicas(String value) {
-    return option(OptionKey.REPLICAS, value);
+    return option(MoeOptions.REPLICAS.key(), value);
   }
 
   /**
@@ -142,7 +165,7 @@ public final class MoeInference {
    * zero output from it and are counted in the report.
    */
   public MoeInference capacityFactor(double value) {
-    return option(OptionKey.CAPACITY_FACTOR, Double.toString(value));
+    return option(MoeOptions.CAPACITY_FACTOR.key(), Double.toString(value));
   }
 
   /**
@@ -150,7 +173,7 @@ public final class MoeInference {
    * sending its tokens to copy p mod copies; results do not change.
    */
   public MoeInference dataParallel(int value) {
-    return option(OptionKey.DATA_PARALLEL, Integer.toString(value));
+    return option(MoeOptions.DATA_PARALLEL.key(), Integer.toString(value));
   }
 
   /**
@@ -159,7 +182,7 @@ public final class MoeInference {
    * outputs are summed at combine. Results agree with the unsplit run within float rounding.
    */
   public MoeInference expertTp(int shards) {
-    return option(OptionKey.EXPERT_TP, Integer.toString(shards));
+    return option(MoeOptions.EXPERT_TP.key(), Integer.toString(shards));
   }
 
   /**
@@ -167,7 +190,7 @@ public final class MoeInference {
    * experts that do not fit are split by tensor parallelism over as many slots as they need.
    */
   public MoeInference slotMemory(String bytes) {
-    return option(OptionKey.SLOT_MEMORY, bytes);
+    return option(MoeOptions.SLOT_MEMORY.key(), bytes);
   }
 
   /** Runs the pipeline now and returns its output rows (cached). */
@@ -185,50 +208,35 @@ public final class MoeInference {
 
   /** Applies the precedence: this call's options, then the session conf, then defaults. */
   ResolvedOptions resolve(SparkSession spark) {
+    SessionOptions settings = SessionOptions.of(spark, options);
     return new ResolvedOptions(
         modelPath,
-        setting(spark, OptionKey.ID_COLUMN, "id"),
-        setting(spark, OptionKey.TOKENS_COLUMN, "tokens"),
-        OutputKind.parse(setting(spark, OptionKey.OUTPUT, "embedding")),
-        PlacementPolicy.parse(setting(spark, OptionKey.PLACEMENT, "shared-layers")),
-        setting(spark, OptionKey.BACKEND, "cpu"),
-        ActivationDtype.parse(setting(spark, OptionKey.ACTIVATION_DTYPE, "f32")),
-        Optional.ofNullable(setting(spark, OptionKey.PARTITIONS, null))
-            .map(v -> OptionKey.positive(OptionKey.PARTITIONS, v)),
-        Optional.ofNullable(setting(spark, OptionKey.SLOTS, null))
-            .map(v -> OptionKey.positive(OptionKey.SLOTS, v)),
-        InvalidTokenPolicy.parse(setting(spark, OptionKey.ON_INVALID_TOKEN, "fail")),
-        Optional.ofNullable(setting(spark, OptionKey.WAVE_ROWS, null))
-            .map(v -> OptionKey.positiveLong(OptionKey.WAVE_ROWS, v)),
-        balance(spark));
+        settings.value(MoeOptions.ID_COLUMN),
+        settings.value(MoeOptions.TOKENS_COLUMN),
+        settings.value(MoeOptions.KIND),
+        settings.value(MoeOptions.PLACEMENT),
+        settings.value(MoeOptions.BACKEND),
+        settings.value(MoeOptions.ACTIVATION_DTYPE),
+        settings.find(MoeOptions.PARTITIONS),
+        settings.find(MoeOptions.SLOTS),
+        InvalidTokenPolicy.parse(settings.value(MoeOptions.ON_INVALID_TOKEN)),
+        settings.find(MoeOptions.WAVE_ROWS),
+        balance(settings));
   }
 
-  private LoadBalanceOptions balance(SparkSession spark) {
-    String sample = setting(spark, OptionKey.SAMPLE_ROWS, null);
-    String capacity = setting(spark, OptionKey.CAPACITY_FACTOR, "none");
-    HotExpertReplicas.Setting replicas =
-        HotExpertReplicas.Setting.parse(setting(spark, OptionKey.REPLICAS, "none"));
+  private static LoadBalanceOptions balance(SessionOptions settings) {
+    HotExpertReplicas.Setting replicas = settings.value(MoeOptions.REPLICAS);
     // The sample runs the model on the driver: only by default where replicas or auto use it.
     boolean sampleUsed =
         !replicas.isNone()
-            || PlacementPolicy.parse(setting(spark, OptionKey.PLACEMENT, "shared-layers")).kind()
-                == PlacementPolicy.Kind.AUTO;
+            || settings.value(MoeOptions.PLACEMENT).kind() == PlacementPolicy.Kind.AUTO;
     int defaultSample = sampleUsed ? LoadBalanceOptions.DEFAULT_SAMPLE_ROWS : 0;
     return new LoadBalanceOptions(
-        sample == null ? defaultSample : OptionKey.nonNegative(OptionKey.SAMPLE_ROWS, sample),
+        settings.find(MoeOptions.SAMPLE_ROWS).orElse(defaultSample),
         replicas,
-        OptionKey.capacityFactor(capacity),
-        OptionKey.positive(OptionKey.DATA_PARALLEL, setting(spark, OptionKey.DATA_PARALLEL, "1")),
-        Optional.ofNullable(setting(spark, OptionKey.EXPERT_TP, null))
-            .map(v -> OptionKey.positive(OptionKey.EXPERT_TP, v))
-            .orElse(0),
-        Optional.ofNullable(setting(spark, OptionKey.SLOT_MEMORY, null))
-            .map(v -> OptionKey.bytes(OptionKey.SLOT_MEMORY, v))
-            .orElse(0L));
-  }
-
-  private String setting(SparkSession spark, String key, String fallback) {
-    String value = options.get(key);
-    return value != null ? value : spark.conf().get(PREFIX + key, fallback);
+        settings.value(MoeOptions.CAPACITY_FACTOR),
+        settings.value(MoeOptions.DATA_PARALLEL),
+        settings.find(MoeOptions.EXPERT_TP).orElse(0),
+        settings.find(MoeOptions.SLOT_MEMORY).orElse(0L));
   }
 }

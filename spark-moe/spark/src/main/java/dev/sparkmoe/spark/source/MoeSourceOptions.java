@@ -1,5 +1,6 @@
 package dev.sparkmoe.spark.source;
 
+import dev.sparkmoe.core.config.MoeOptions;
 import dev.sparkmoe.spark.pipeline.MoeInference;
 import dev.sparkmoe.spark.sql.InferenceOptions;
 import java.util.ArrayList;
@@ -24,7 +25,8 @@ record MoeSourceOptions(
     Map<String, String> inputOptions,
     InferenceOptions settings) {
   static final String INPUT_PREFIX = "input.";
-  private static final List<String> OWN_KEYS = List.of("model", "input", "kind", "input-format");
+  private static final List<String> OWN_KEYS =
+      List.of("model", "input", MoeOptions.KIND.key(), "input-format");
 
   /**
    * @param options the reader's options, keys lower-case ({@code path} is what {@code load(path)}
@@ -64,7 +66,9 @@ record MoeSourceOptions(
                 MoeSource.WHERE, key, String.join(", ", allKeys())));
       }
     }
-    MoeInference base = MoeInference.of(model).output(options.getOrDefault("kind", "embedding"));
+    MoeInference base =
+        MoeInference.of(model)
+            .kind(options.getOrDefault(MoeOptions.KIND.key(), MoeOptions.KIND.defaultValue()));
     return new MoeSourceOptions(
         model,
         source,

@@ -1,6 +1,8 @@
 package dev.sparkmoe.spark.sql;
 
+import dev.sparkmoe.core.config.MoeOptions;
 import java.util.List;
+import java.util.stream.Collectors;
 import org.apache.spark.sql.SparkSession;
 import org.apache.spark.sql.catalyst.FunctionIdentifier;
 import org.apache.spark.sql.catalyst.analysis.FunctionRegistry;
@@ -99,13 +101,22 @@ public final class MoeFunctions {
             MoeInferFunction.NAME,
             "_FUNC_(model_path, table, kind[, options]) - Runs the model over a tokenized table or"
                 + " view (an id column and an array<int> token column) with the expert-parallel"
-                + " pipeline, one output row per input row. kind: embedding, next-token, score or"
-                + " hidden. options: 'key=value;...' with keys placement, slots, partitions,"
-                + " activation-dtype, backend, id-column, tokens-column. The pipeline runs when"
-                + " the query is analyzed.",
+                + " pipeline, one output row per input row. kind: "
+                + MoeOptions.KIND.doc()
+                + ". options: 'key=value;...' with these keys; an unset key comes from the session"
+                + " conf spark.moe.<key>, then the default in parentheses (id-column and"
+                + " tokens-column: the default only): "
+                + optionsWithDefaults()
+                + ". The pipeline runs when the query is analyzed.",
             "> SELECT * FROM _FUNC_('/models/m', 'docs', 'score', 'placement=one-per-gpu');",
             "table_funcs"),
         MoeInferFunction::build);
+  }
+
+  private static String optionsWithDefaults() {
+    return InferenceOptions.OPTIONS.stream()
+        .map(o -> o.key() + " (" + o.defaultDoc() + ")")
+        .collect(Collectors.joining(", "));
   }
 
   private static ExpressionInfo info(

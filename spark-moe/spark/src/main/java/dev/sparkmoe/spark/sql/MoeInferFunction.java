@@ -39,7 +39,7 @@ final class MoeInferFunction {
                 SqlArguments.constantString(args.get(3), NAME, 4, "the options"), NAME)
             : Map.of();
     InferenceOptions settings =
-        InferenceOptions.apply(MoeInference.of(model).output(kind), options, NAME);
+        InferenceOptions.apply(MoeInference.of(model).kind(kind), options, NAME);
     ModelConfigReader.read(Path.of(model));
     SparkSession spark = SparkSession.active();
     Dataset<Row> input = TableInput.table(spark, table, NAME);

@@ -1,0 +1,191 @@
+package dev.sparkmoe.core.config;
+
+import static dev.sparkmoe.core.config.MoeOption.builder;
+
+import dev.sparkmoe.core.balance.HotExpertReplicas;
+import dev.sparkmoe.core.batch.ActivationDtype;
+import dev.sparkmoe.core.config.MoeOption.Scope;
+import dev.sparkmoe.core.forward.OutputKind;
+import dev.sparkmoe.core.placement.PlacementPolicy;
+import dev.sparkmoe.core.plan.ClusterPresets;
+import dev.sparkmoe.core.plan.ClusterSpec;
+import java.util.List;
+import java.util.Optional;
+import java.util.OptionalDouble;
+
+/**
+ * Every spark-moe setting, declared once: the CLI's flags, the DataFrame API's methods, SQL and
+ * DataSource options, the session conf ({@code spark.moe.<key>}), the CUDA backend's system
+ * properties and the documentation (README, {@code conf/} templates, help texts) all derive from,
+ * or are checked against, this list.
+ */
+public final class MoeOptions {
+  public static final MoeOption<PlacementPolicy> PLACEMENT =
+      builder("placement", PlacementPolicy.class, (k, v) -> PlacementPolicy.parse(v))
+          .defaultValue("shared-layers")
+          .doc("one-per-gpu, shared-layers, colocate:K or auto (the cost model's choice)");
+  public static final MoeOption<Integer> SLOTS =
+      builder("slots", Integer.class, OptionParsers::positive)
+          .defaultDoc("one per GPU, else the cluster's task slots")
+          .doc("Expert slots: one GPU each, or on CPU one task slot");
+  public static final MoeOption<Integer> PARTITIONS =
+      builder("partitions", Integer.class, OptionParsers::positive)
+          .defaultDoc("the input's partitions")
+          .doc("Token-owner partitions (attention, routing, combine)");
+  public static final MoeOption<ActivationDtype> ACTIVATION_DTYPE =
+      builder("activation-dtype", ActivationDtype.class, (k, v) -> ActivationDtype.parse(v))
+          .defaultValue("f32")
+          .doc("f32, f16 or bf16: activations in the shuffles");
+  public static final MoeOption<String> BACKEND =
+      builder("backend", String.class, OptionParsers::text)
+          .defaultValue("cpu")
+          .doc("Expert backend: cpu, cuda or auto (cuda where it loads, else cpu; logged)");
+  public static final MoeOption<String> ID_COLUMN =
+      builder("id-column", String.class, OptionParsers::text)
+          .defaultValue("id")
+          .doc("Id column: bigint, int or string");
+  public static final MoeOption<String> TOKENS_COLUMN =
+      builder("tokens-column", String.class, OptionParsers::text)
+          .defaultValue("tokens")
+          .doc("Token column: array<int>");
+  public static final MoeOption<String> ON_INVALID_TOKEN =
+      builder(
+              "on-invalid-token",
+              String.class,
+              OptionParsers.oneOf("invalid-token policy", "fail or skip", List.of("fail", "skip")))
+          .defaultValue("fail")
+          .doc(
+              "fail or skip a row with a token outside the vocabulary or too many tokens; skipped"
+                  + " rows are counted in the report");
+  public static final MoeOption<Long> WAVE_ROWS =
+      builder("wave-rows", Long.class, OptionParsers::positiveLong)
+          .defaultDoc("one wave")
+          .doc(
+              "Process the input in waves of at most this many rows, each through every layer, to"
+                  + " bound executor memory");
+  public static final MoeOption<Integer> SAMPLE_ROWS =
+      builder("sample-rows", Integer.class, OptionParsers::nonNegative)
+          .defaultDoc("32 with replicas or auto, else 0")
+          .doc(
+              "Input rows whose routing the driver measures before the job, for the report and"
+                  + " replicas (0: none)");
+  public static final MoeOption<HotExpertReplicas.Setting> REPLICAS =
+      builder(
+              "replicas",
+              HotExpertReplicas.Setting.class,
+              (k, v) -> HotExpertReplicas.Setting.parse(v))
+          .defaultValue("none")
+          .doc(
+              "Replicas of hot experts from the sampled load: none, auto (on the layer's and the"
+                  + " spare slots) or a number of extra replicas per layer; results do not change");
+  public static final MoeOption<OptionalDouble> CAPACITY_FACTOR =
+      builder("capacity-factor", OptionalDouble.class, OptionParsers::capacityFactor)
+          .defaultValue("none")
+          .defaultDoc("none (dropless)")
+          .doc(
+              "Expert capacity factor C > 0: an expert computes at most ceil(C x tokens x top-k /"
+                  + " experts) tokens per layer, those of highest routing weight");
+  public static final MoeOption<Integer> DATA_PARALLEL =
+      builder("data-parallel", Integer.class, OptionParsers::positive)
+          .defaultValue("1")
+          .doc(
+              "Copies of the whole expert set, each on its own slots; owner partition p uses copy"
+                  + " p mod copies");
+  public static final MoeOption<Integer> EXPERT_TP =
+      builder("expert-tp", Integer.class, OptionParsers::positive)
+          .defaultDoc("1, or what spark.moe.slot-memory needs")
+          .doc(
+              "Tensor-parallel shards per expert: its FFN width split over G slots, partial outputs"
+                  + " summed at combine");
+  public static final MoeOption<Long> SLOT_MEMORY =
+      builder("slot-memory", Long.class, OptionParsers::bytes)
+          .defaultDoc("no limit")
+          .doc(
+              "Memory for expert weights per slot, bytes or with k/m/g; experts that do not fit get"
+                  + " expert-tp");
+  public static final MoeOption<OutputKind> KIND =
+      builder("kind", OutputKind.class, (k, v) -> OutputKind.parse(v))
+          .defaultValue("embedding")
+          .deprecatedAliases("output")
+          .doc("Output kind: embedding, next-token, score or hidden");
+  public static final MoeOption<ClusterSpec> CLUSTER =
+      builder("cluster", ClusterSpec.class, (k, v) -> ClusterPresets.parse(v))
+          .scope(Scope.SESSION)
+          .defaultDoc("from the executors")
+          .doc("The cluster placement auto prices (a moe plan --cluster preset)");
+  public static final MoeOption<String> CUDA_DEVICE =
+      builder("cuda.device", String.class, OptionParsers::text)
+          .scope(Scope.SYSTEM_PROPERTY)
+          .defaultValue("0")
+          .defaultDoc("the GPU Spark assigned, else 0")
+          .doc("The CUDA backend's GPU, a device ordinal; when set, it wins over Spark's");
+  public static final MoeOption<String> CUDA_DTYPE =
+      builder(
+              "cuda.dtype",
+              String.class,
+              OptionParsers.oneOf("CUDA dtype", "f16, bf16", List.of("f16", "bf16")))
+          .scope(Scope.SYSTEM_PROPERTY)
+          .defaultValue("bf16")
+          .doc("The CUDA backend's tensor-core type, f16 or bf16 (f32 accumulation)");
+  public static final MoeOption<Integer> CUDA_CHUNK_TOKENS =
+      builder("cuda.chunk-tokens", Integer.class, OptionParsers::integer)
+          .scope(Scope.SYSTEM_PROPERTY)
+          .defaultValue("2048")
+          .doc(
+              "The CUDA backend's tokens per pipelined chunk (chunk i+1 uploads while chunk i"
+                  + " computes)");
+
+  /** Every setting, in the order messages and documentation list them. */
+  public static final List<MoeOption<?>> ALL =
+      List.of(
+          PLACEMENT,
+          SLOTS,
+          PARTITIONS,
+          ACTIVATION_DTYPE,
+          BACKEND,
+          ID_COLUMN,
+          TOKENS_COLUMN,
+          ON_INVALID_TOKEN,
+          WAVE_ROWS,
+          SAMPLE_ROWS,
+          REPLICAS,
+          CAPACITY_FACTOR,
+          DATA_PARALLEL,
+          EXPERT_TP,
+          SLOT_MEMORY,
+          KIND,
+          CLUSTER,
+          CUDA_DEVICE,
+          CUDA_DTYPE,
+          CUDA_CHUNK_TOKENS);
+
+  private MoeOptions() {}
+
+  /** The settings of {@code scope}, in {@link #ALL}'s order. */
+  public static List<MoeOption<?>> inScope(Scope scope) {
+    return ALL.stream().filter(o -> o.scope() == scope).toList();
+  }
+
+  /** The setting {@code name} (a key or a deprecated alias) names, among {@code options}. */
+  public static Optional<MoeOption<?>> find(List<MoeOption<?>> options, String name) {
+    return options.stream().filter(o -> o.answersTo(name)).findFirst();
+  }
+
+  /** The keys of {@code options} followed by their deprecated aliases. */
+  public static List<String> keys(List<MoeOption<?>> options) {
+    return java.util.stream.Stream.concat(
+            options.stream().map(MoeOption::key),
+            options.stream().flatMap(o -> o.deprecatedAliases().stream()))
+        .toList();
+  }
+
+  /**
+   * The value of a system-property setting in this JVM, else its default.
+   *
+   * @throws IllegalArgumentException if the property holds an invalid value
+   */
+  public static <T> T systemProperty(MoeOption<T> option) {
+    String value = System.getProperty(option.confKey());
+    return option.parse(value != null ? value : option.defaultValue());
+  }
+}

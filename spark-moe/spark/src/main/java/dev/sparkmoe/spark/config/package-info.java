@@ -1,0 +1,2 @@
+/** Reading {@link dev.sparkmoe.core.config.MoeOptions} in a Spark session. */
+package dev.sparkmoe.spark.config;
