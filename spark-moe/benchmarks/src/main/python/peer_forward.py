@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""The PyTorch peer of `moe bench peer`: a plain Mixtral forward in torch, fp32, on the CPU.
+"""The PyTorch peer of `bench peer`: a plain Mixtral forward in torch, fp32, on the CPU.
 
 Loads the same config.json + model.safetensors as spark-moe (F16/BF16 weights converted to f32 once,
 before timing), runs the same rows in the same batches (rows are added to a batch while it holds

@@ -21,6 +21,10 @@ import org.slf4j.LoggerFactory;
  * downloads. {@link #computeSynchronous} runs the same chunks one after another on one stream: the
  * reference the pipelined path must match bit for bit.
  *
+ * <p>The package-private members (the synchronous path, the workspace's poisoning and reservation,
+ * direct access to the kernels, streams and memory) are for the GPU check and the tests, which live
+ * in this package; the backend's public surface is {@link ExpertBackend}'s and {@link #open}.
+ *
  * <p>Thread-safe: calls are serialized (one GPU, one set of streams); Spark tasks of one executor
  * may share the backend. All device memory is owned by one named {@link DeviceMemory}, which {@link
  * #close()} closes after freeing the experts and the workspace.
@@ -91,26 +95,26 @@ public final class CudaExpertBackend implements ExpertBackend {
         context.description(), options.dtype().label(), options.chunkTokens());
   }
 
-  public CudaBackendOptions options() {
+  CudaBackendOptions options() {
     return options;
   }
 
-  public CudaContext context() {
+  CudaContext context() {
     return context;
   }
 
-  /** The kernels, for launching directly (checks and benchmarks). */
-  public Kernels kernels() {
+  /** The kernels, for launching directly (the GPU check and tests). */
+  Kernels kernels() {
     return kernels;
   }
 
   /** The owner of this backend's device and pinned memory. */
-  public DeviceMemory memory() {
+  DeviceMemory memory() {
     return memory;
   }
 
   /** The stream {@link #enqueueFfn} callers usually pass: the one the backend computes on. */
-  public CudaStream computeStream() {
+  CudaStream computeStream() {
     return compute;
   }
 
@@ -202,7 +206,7 @@ public final class CudaExpertBackend implements ExpertBackend {
    * The same chunks as {@link #compute}, each uploaded, computed and downloaded on the compute
    * stream and waited for before the next: no overlap, the reference for the pipelined path.
    */
-  public synchronized void computeSynchronous(
+  synchronized void computeSynchronous(
       ResidentExpert expert, float[] input, int numTokens, float[] output) {
     DeviceExpert e = prepare(expert, input, numTokens, output);
     FfnWorkspace ws = workspaceFor(e);
@@ -226,7 +230,7 @@ public final class CudaExpertBackend implements ExpertBackend {
    * through the workspace, and returns without waiting: for timing the GPU alone. The caller keeps
    * {@code stream} ordered with the compute stream if they differ.
    */
-  public synchronized void enqueueFfn(
+  synchronized void enqueueFfn(
       ResidentExpert expert,
       CUdeviceptr input,
       int numTokens,
@@ -279,7 +283,7 @@ public final class CudaExpertBackend implements ExpertBackend {
   }
 
   /** Fills the workspace with NaN, so a check sees any output element a kernel did not write. */
-  public synchronized void poisonWorkspace() {
+  synchronized void poisonWorkspace() {
     checkOpen("poison the workspace");
     context.makeCurrent();
     if (workspace != null) {
@@ -289,7 +293,7 @@ public final class CudaExpertBackend implements ExpertBackend {
   }
 
   /** Allocates the workspace for {@code e}'s shape now rather than on the first batch. */
-  public synchronized void reserveWorkspace(ResidentExpert expert) {
+  synchronized void reserveWorkspace(ResidentExpert expert) {
     context.makeCurrent();
     workspaceFor(owned(expert));
   }

@@ -43,7 +43,7 @@ public final class ClusterPresets {
   public static final DeviceSpec CPU = new DeviceSpec(CPU_CORE, 55e9, 8e9, 1_500_000_000L, 2e-6);
 
   /**
-   * Spark on the build machine: the medians of the probes {@code moe bench placements} ran on three
+   * Spark on the build machine: the medians of the probes {@code bench placements} ran on three
    * fresh 4-executor local-clusters on 2026-11-28 (load average 13 to 17, so an idle machine costs
    * less): 14 ms per task, 0.33 s per stage, 62 ns of CPU per byte across an exchange.
    */

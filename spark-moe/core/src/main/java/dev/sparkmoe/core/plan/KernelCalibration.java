@@ -13,7 +13,7 @@ import java.util.OptionalDouble;
 
 /**
  * Measured kernel times that replace datasheet rates in the cost model. Benchmarks write them as a
- * small CSV (the JMH benchmarks and {@code moe bench placements} for CPU cores, the GPU check for
+ * small CSV (the JMH benchmarks and {@code bench placements} for CPU cores, the GPU check for
  * GPUs):
  *
  * <pre>

@@ -18,7 +18,6 @@ import picocli.CommandLine.Command;
       GenerateTokensCommand.class,
       InferCommand.class,
       PlanCommand.class,
-      BenchCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class MoeCli implements Runnable {
@@ -44,7 +43,7 @@ public final class MoeCli implements Runnable {
     CommandLine cli = new CommandLine(new MoeCli());
     cli.setOut(out);
     cli.setErr(err);
-    cli.setExecutionExceptionHandler(new OneLineErrors());
+    cli.setExecutionExceptionHandler(new OneLineErrors("moe"));
     return cli;
   }
 

@@ -5,19 +5,28 @@ import java.util.regex.Pattern;
 import picocli.CommandLine;
 
 /**
- * Turns a failed command into one line on stderr: the message of the user-facing cause (bad model,
- * bad input, bad option), found even when Spark wrapped it in a task failure. Set {@code
- * MOE_DEBUG=1} for the stack trace.
+ * Turns a failed command into one line on stderr, {@code <program>: <message>}: the message of the
+ * user-facing cause (bad model, bad input, bad option), found even when Spark wrapped it in a task
+ * failure. Set {@code MOE_DEBUG=1} for the stack trace. The {@code moe} command and the {@code
+ * bench} command of the benchmarks module both print their errors this way.
  */
-final class OneLineErrors implements CommandLine.IExecutionExceptionHandler {
-  static final int FAILED = 1;
+public final class OneLineErrors implements CommandLine.IExecutionExceptionHandler {
+  /** The exit code of a failed run (usage errors exit with picocli's 2). */
+  public static final int FAILED = 1;
 
   private static final Pattern LINE_BREAKS = Pattern.compile("\\s*[\\r\\n\\u2028\\u2029]+\\s*");
+
+  private final String program;
+
+  /** Errors printed as {@code program: message}. */
+  public OneLineErrors(String program) {
+    this.program = program;
+  }
 
   @Override
   public int handleExecutionException(
       Exception exception, CommandLine commandLine, CommandLine.ParseResult parseResult) {
-    commandLine.getErr().println("moe: " + userMessage(exception));
+    commandLine.getErr().println(program + ": " + userMessage(exception));
     if (System.getenv("MOE_DEBUG") != null) {
       exception.printStackTrace(commandLine.getErr());
     }

@@ -1,4 +1,4 @@
-package dev.sparkmoe.spark.bench;
+package dev.sparkmoe.benchmarks.placements;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
@@ -9,8 +9,8 @@ import java.io.UncheckedIOException;
 import java.nio.file.Path;
 
 /**
- * What one child JVM of {@code moe bench placements} measured for one placement, written as JSON
- * for the parent.
+ * What one child JVM of {@code bench placements} measured for one placement, written as JSON for
+ * the parent.
  *
  * @param placement the placement's CLI name
  * @param slots expert slots

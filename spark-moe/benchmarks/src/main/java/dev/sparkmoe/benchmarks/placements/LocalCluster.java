@@ -1,4 +1,4 @@
-package dev.sparkmoe.spark.bench;
+package dev.sparkmoe.benchmarks.placements;
 
 import dev.sparkmoe.spark.pipeline.MoeKryoRegistrator;
 import java.io.IOException;
@@ -25,7 +25,7 @@ final class LocalCluster {
     String home = System.getenv("SPARK_HOME");
     if (home == null) {
       throw new IllegalStateException(
-          "Cannot start local-cluster: SPARK_HOME is not set (moe bench placements sets it for"
+          "Cannot start local-cluster: SPARK_HOME is not set (bench placements sets it for"
               + " its child JVMs; set it to an empty folder to run this class directly)");
     }
     createJars(Path.of(home));

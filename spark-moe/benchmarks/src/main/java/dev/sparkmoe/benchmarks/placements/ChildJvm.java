@@ -1,4 +1,4 @@
-package dev.sparkmoe.spark.bench;
+package dev.sparkmoe.benchmarks.placements;
 
 import java.io.File;
 import java.io.IOException;

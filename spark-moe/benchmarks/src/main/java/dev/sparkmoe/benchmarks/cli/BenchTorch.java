@@ -1,4 +1,4 @@
-package dev.sparkmoe.spark.cli;
+package dev.sparkmoe.benchmarks.cli;
 
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -15,9 +15,9 @@ import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 /**
- * System (c) of {@code moe bench peer}: PyTorch on the CPU, running {@code peer_forward.py} (a
- * plain fp32 Mixtral forward on the same safetensors) with the given interpreter and thread count.
- * The script times its own forward, after its own warm-up; loading and conversion are not timed.
+ * System (c) of {@code bench peer}: PyTorch on the CPU, running {@code peer_forward.py} (a plain
+ * fp32 Mixtral forward on the same safetensors) with the given interpreter and thread count. The
+ * script times its own forward, after its own warm-up; loading and conversion are not timed.
  */
 final class BenchTorch {
   private static final ObjectMapper JSON = new ObjectMapper();

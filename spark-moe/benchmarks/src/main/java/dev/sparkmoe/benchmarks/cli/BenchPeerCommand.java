@@ -1,8 +1,9 @@
-package dev.sparkmoe.spark.cli;
+package dev.sparkmoe.benchmarks.cli;
 
 import dev.sparkmoe.core.generate.ModelSpec;
 import dev.sparkmoe.core.generate.TokenGenerator;
 import dev.sparkmoe.spark.SparkSessions;
+import dev.sparkmoe.spark.cli.OneLineErrors;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -17,11 +18,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code moe bench peer}: the same generated model and rows through (a) the core engine, (b) the
- * Spark inference job in local mode and (c) PyTorch on the CPU, in one run; checks that their
- * embeddings agree and prints tokens/s, ratios and the fraction of the FLOP floor (the work's FLOPs
- * at the machine's measured sgemm rate). Exit code 1 when the systems disagree; speed never fails
- * it.
+ * {@code bench peer}: the same generated model and rows through (a) the core engine, (b) the Spark
+ * inference job in local mode and (c) PyTorch on the CPU, in one run; checks that their embeddings
+ * agree and prints tokens/s, ratios and the fraction of the FLOP floor (the work's FLOPs at the
+ * machine's measured sgemm rate). Exit code 1 when the systems disagree; speed never fails it.
  */
 @Command(
     name = "peer",
@@ -112,13 +112,13 @@ final class BenchPeerCommand implements Callable<Integer> {
     ModelSpec.Preset chosen = ModelSpec.Preset.parse(preset);
     PrintWriter out = spec.commandLine().getOut();
     BenchWorkload workload = prepare(chosen);
-    out.printf(Locale.ROOT, "moe bench peer: %s, %d thread(s)%n", describe(chosen), threads);
+    out.printf(Locale.ROOT, "bench peer: %s, %d thread(s)%n", describe(chosen), threads);
     out.flush();
     BenchMachine.Rate rate = BenchMachine.sgemmRate(threads);
     List<BenchResult> results = new ArrayList<>();
     results.add(BenchCore.run(workload, threads, repeats));
     collectGarbage();
-    try (SparkSessions.Handle handle = SparkSessions.open(master(), "moe bench peer")) {
+    try (SparkSessions.Handle handle = SparkSessions.open(master(), "bench peer")) {
       results.add(BenchSpark.run(handle.session(), workload, repeats));
     }
     Path script = root.resolve(BenchRepository.SCRIPT);
@@ -141,7 +141,8 @@ final class BenchPeerCommand implements Callable<Integer> {
       out.print(report.agreementLine());
     }
     out.flush();
-    disagreement.ifPresent(message -> spec.commandLine().getErr().println("moe: " + message));
+    disagreement.ifPresent(
+        message -> spec.commandLine().getErr().println(BenchCommand.NAME + ": " + message));
     return disagreement.isPresent() ? OneLineErrors.FAILED : 0;
   }
 

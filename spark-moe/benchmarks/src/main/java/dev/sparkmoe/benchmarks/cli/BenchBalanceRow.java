@@ -1,4 +1,4 @@
-package dev.sparkmoe.spark.cli;
+package dev.sparkmoe.benchmarks.cli;
 
 import dev.sparkmoe.spark.pipeline.MoeInference;
 import dev.sparkmoe.spark.pipeline.RunReport;
@@ -8,7 +8,7 @@ import java.util.Locale;
 import org.apache.spark.sql.Row;
 
 /**
- * One configuration of {@code moe bench balance}: its report and outputs, printed as a table row.
+ * One configuration of {@code bench balance}: its report and outputs, printed as a table row.
  *
  * @param name the configuration
  * @param report the run's report
@@ -50,7 +50,7 @@ record BenchBalanceRow(
   static String table(String title, List<BenchBalanceRow> rows) {
     StringBuilder out = new StringBuilder();
     RunReport.LoadBalance sample = rows.get(0).report().loadBalance();
-    out.append("moe bench balance: ").append(title).append('\n');
+    out.append("bench balance: ").append(title).append('\n');
     out.append(String.format(Locale.ROOT, "sampled hottest/mean per layer: %s%n", skew(sample)));
     out.append(
         String.format(

@@ -1,4 +1,4 @@
-package dev.sparkmoe.spark.bench;
+package dev.sparkmoe.benchmarks.placements;
 
 import dev.sparkmoe.core.placement.PlacementPolicy;
 import dev.sparkmoe.core.plan.ClusterPresets;

@@ -1,4 +1,4 @@
-package dev.sparkmoe.spark.cli;
+package dev.sparkmoe.benchmarks.cli;
 
 import java.util.Arrays;
 

@@ -1,4 +1,4 @@
-package dev.sparkmoe.spark.cli;
+package dev.sparkmoe.benchmarks.cli;
 
 import dev.sparkmoe.core.nn.Gemm;
 import java.util.ArrayList;
@@ -9,7 +9,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 
 /**
- * The machine's yardstick for {@code moe bench peer}: one large sgemm ({@code [2048, 1024] × [5632,
+ * The machine's yardstick for {@code bench peer}: one large sgemm ({@code [2048, 1024] × [5632,
  * 1024]ᵀ}, the expert gate|up shape) through the same BLAS the engine uses, on {@code threads}
  * threads at once, each with its own matrices. The best of a few repetitions, so that a busy moment
  * does not set the floor.

@@ -1,4 +1,4 @@
-package dev.sparkmoe.spark.cli;
+package dev.sparkmoe.benchmarks.cli;
 
 import dev.sparkmoe.core.generate.ModelGenerator;
 import dev.sparkmoe.core.generate.ModelSpec;
@@ -13,9 +13,9 @@ import java.util.ArrayList;
 import java.util.List;
 
 /**
- * The model and rows every system of {@code moe bench peer} runs: a generated model (reused when
- * the work directory already holds the same spec), rows from {@link TokenGenerator} totalling at
- * least the asked number of tokens, and separate warm-up rows. Batches are formed the same way
+ * The model and rows every system of {@code bench peer} runs: a generated model (reused when the
+ * work directory already holds the same spec), rows from {@link TokenGenerator} totalling at least
+ * the asked number of tokens, and separate warm-up rows. Batches are formed the same way
  * everywhere: rows are added while a batch holds fewer than {@code batchTokens} tokens.
  *
  * @param modelDir the model directory (config.json + model.safetensors)

@@ -1,4 +1,4 @@
-package dev.sparkmoe.spark.bench;
+package dev.sparkmoe.benchmarks.placements;
 
 import dev.sparkmoe.core.generate.TokenGenerator;
 import dev.sparkmoe.core.model.ModelConfig;
@@ -24,11 +24,10 @@ import picocli.CommandLine.Command;
 import picocli.CommandLine.Option;
 
 /**
- * The child JVM of {@code moe bench placements}: starts a fresh {@code local-cluster}, measures
- * Spark's costs on it, runs the pipeline once on a warm-up sample (which loads each executor's
- * experts and shows the router's load) and once on the measured tokens, and writes a {@link
- * PlacementResult}. A fresh cluster per placement keeps one placement's resident experts from
- * another's executors.
+ * The child JVM of {@code bench placements}: starts a fresh {@code local-cluster}, measures Spark's
+ * costs on it, runs the pipeline once on a warm-up sample (which loads each executor's experts and
+ * shows the router's load) and once on the measured tokens, and writes a {@link PlacementResult}. A
+ * fresh cluster per placement keeps one placement's resident experts from another's executors.
  */
 @Command(name = "placement-run", mixinStandardHelpOptions = true)
 public final class PlacementRun implements Callable<Integer> {
@@ -75,7 +74,7 @@ public final class PlacementRun implements Callable<Integer> {
     try (MoeModel opened = MoeModel.open(model)) {
       config = opened.config();
     }
-    SparkSession spark = LocalCluster.start("moe bench " + placement, executors, executorMemoryMb);
+    SparkSession spark = LocalCluster.start("bench " + placement, executors, executorMemoryMb);
     try {
       int cores = Runtime.getRuntime().availableProcessors();
       SparkCosts costs = SparkCostProbe.measure(spark, executors, cores, config.hiddenSize());

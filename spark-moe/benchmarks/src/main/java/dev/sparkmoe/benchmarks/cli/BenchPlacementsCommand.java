@@ -1,5 +1,9 @@
-package dev.sparkmoe.spark.cli;
+package dev.sparkmoe.benchmarks.cli;
 
+import dev.sparkmoe.benchmarks.placements.BenchRuns;
+import dev.sparkmoe.benchmarks.placements.PlacementComparison;
+import dev.sparkmoe.benchmarks.placements.PlacementPlots;
+import dev.sparkmoe.benchmarks.placements.PlacementResult;
 import dev.sparkmoe.core.generate.ModelGenerator;
 import dev.sparkmoe.core.generate.ModelSpec;
 import dev.sparkmoe.core.model.ModelConfig;
@@ -10,10 +14,6 @@ import dev.sparkmoe.core.plan.CpuKernelMeasurement;
 import dev.sparkmoe.core.plan.KernelCalibration;
 import dev.sparkmoe.core.plan.ModelShape;
 import dev.sparkmoe.core.plan.Planner;
-import dev.sparkmoe.spark.bench.BenchRuns;
-import dev.sparkmoe.spark.bench.PlacementComparison;
-import dev.sparkmoe.spark.bench.PlacementPlots;
-import dev.sparkmoe.spark.bench.PlacementResult;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.io.UncheckedIOException;
@@ -30,10 +30,10 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code moe bench placements}: the same job under several placements on a real multi-process
- * cluster on this machine ({@code local-cluster[N,1,MB]}, a fresh one per placement in a child
- * JVM), with the cost model's prediction for the same CPU cluster beside each measurement. Prints;
- * never asserts speed.
+ * {@code bench placements}: the same job under several placements on a real multi-process cluster
+ * on this machine ({@code local-cluster[N,1,MB]}, a fresh one per placement in a child JVM), with
+ * the cost model's prediction for the same CPU cluster beside each measurement. Prints; never
+ * asserts speed.
  */
 @Command(
     name = "placements",
@@ -207,7 +207,7 @@ final class BenchPlacementsCommand implements Callable<Integer> {
     KernelCalibration measured =
         KernelCalibration.of(
             CpuKernelMeasurement.measure(config, CALIBRATION_TOKENS, sequenceLength),
-            "measured by moe bench placements on " + LocalDate.now());
+            "measured by bench placements on " + LocalDate.now());
     createDirectories(out);
     measured.write(out.resolve("calibration.csv"));
     return measured;
@@ -222,11 +222,13 @@ final class BenchPlacementsCommand implements Callable<Integer> {
   }
 
   private void report(PlacementComparison comparison, PrintWriter stdout) {
-    // Run from MoeCli, the original arguments start with "bench placements"; run alone, they do
+    // Run from BenchCommand, the original arguments start with "placements"; run alone, they do
     // not.
     List<String> args = spec.commandLine().getParseResult().originalArgs();
+    boolean fromBench = !args.isEmpty() && args.get(0).equals(spec.name());
     String command =
-        (!args.isEmpty() && args.get(0).equals("bench") ? "moe " : "moe bench placements ")
+        (fromBench ? BenchCommand.NAME : BenchCommand.NAME + " " + spec.name())
+            + " "
             + String.join(" ", args);
     String table = comparison.table();
     stdout.println();

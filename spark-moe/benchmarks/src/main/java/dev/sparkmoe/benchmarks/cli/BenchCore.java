@@ -1,4 +1,4 @@
-package dev.sparkmoe.spark.cli;
+package dev.sparkmoe.benchmarks.cli;
 
 import dev.sparkmoe.core.backend.CpuExpertBackend;
 import dev.sparkmoe.core.forward.FinalHidden;
@@ -12,7 +12,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 
 /**
- * System (a) of {@code moe bench peer}: the core engine alone, {@link ReferenceForward} on the CPU
+ * System (a) of {@code bench peer}: the core engine alone, {@link ReferenceForward} on the CPU
  * backend, batches spread over {@code threads} threads (one BLAS thread each, as Spark task slots
  * would run them). Warm-up rows run first, untimed; the model is closed afterwards so its weights
  * can be collected before the next system loads its own copy.

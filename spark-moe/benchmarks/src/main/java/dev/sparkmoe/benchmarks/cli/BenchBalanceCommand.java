@@ -1,4 +1,4 @@
-package dev.sparkmoe.spark.cli;
+package dev.sparkmoe.benchmarks.cli;
 
 import dev.sparkmoe.core.generate.ModelGenerator;
 import dev.sparkmoe.core.generate.ModelSpec;
@@ -24,11 +24,11 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Spec;
 
 /**
- * {@code moe bench balance}: one generated model with a skewed router and one token table through
- * the pipeline in local Spark without load balancing, with hot-expert replicas (into spare slots,
- * and into the same slots) and with expert tensor parallelism; prints the sampled skew, the
- * measured balancedness (mean ÷ max tokens per slot) and tokens/s of each, and whether the outputs
- * equal the unbalanced run's bit for bit. It measures; it never fails on speed.
+ * {@code bench balance}: one generated model with a skewed router and one token table through the
+ * pipeline in local Spark without load balancing, with hot-expert replicas (into spare slots, and
+ * into the same slots) and with expert tensor parallelism; prints the sampled skew, the measured
+ * balancedness (mean ÷ max tokens per slot) and tokens/s of each, and whether the outputs equal the
+ * unbalanced run's bit for bit. It measures; it never fails on speed.
  */
 @Command(
     name = "balance",
@@ -160,7 +160,7 @@ final class BenchBalanceCommand implements Callable<Integer> {
       new ModelGenerator(model).writeTo(dir);
     }
     PrintWriter out = spec.commandLine().getOut();
-    try (SparkSessions.Handle handle = SparkSessions.open(master, "moe bench balance")) {
+    try (SparkSessions.Handle handle = SparkSessions.open(master, "bench balance")) {
       Dataset<Row> input = table(handle.session(), model.vocab()).cache();
       input.count();
       MoeInference base =

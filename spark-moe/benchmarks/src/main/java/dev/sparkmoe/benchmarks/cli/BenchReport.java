@@ -1,11 +1,11 @@
-package dev.sparkmoe.spark.cli;
+package dev.sparkmoe.benchmarks.cli;
 
 import java.util.List;
 import java.util.Locale;
 import java.util.Optional;
 
 /**
- * The table of {@code moe bench peer}: tokens/s of each system, its ratio to the core engine, the
+ * The table of {@code bench peer}: tokens/s of each system, its ratio to the core engine, the
  * fraction of the FLOP floor it reached, and how far its embeddings are from the core engine's (the
  * largest relative L2 distance over rows). The first result is the core engine, the reference.
  */

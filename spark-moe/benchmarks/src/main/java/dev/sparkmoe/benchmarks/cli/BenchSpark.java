@@ -1,4 +1,4 @@
-package dev.sparkmoe.spark.cli;
+package dev.sparkmoe.benchmarks.cli;
 
 import dev.sparkmoe.core.forward.OutputKind;
 import dev.sparkmoe.spark.pipeline.MoeInference;
@@ -12,7 +12,7 @@ import org.apache.spark.sql.types.DataTypes;
 import org.apache.spark.sql.types.StructType;
 
 /**
- * System (b) of {@code moe bench peer}: the same rows as a Spark table through the expert-parallel
+ * System (b) of {@code bench peer}: the same rows as a Spark table through the expert-parallel
  * pipeline ({@link MoeInference}, CPU backend, default placement) in the current session (local
  * mode: the executors are this JVM), collected back to the driver. The timed span covers the whole
  * job: planning, shuffles, tasks, row conversion and the collect.

@@ -1,4 +1,4 @@
-package dev.sparkmoe.spark.cli;
+package dev.sparkmoe.benchmarks.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
@@ -11,11 +11,10 @@ import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
-import picocli.CommandLine;
 
 /**
- * {@code moe bench peer} on the tiny preset with a few hundred tokens: the three systems run and
- * agree, and the agreement check really compares (a zero tolerance catches PyTorch's rounding
+ * {@code bench peer} on the tiny preset with a few hundred tokens: the three systems run and agree,
+ * and the agreement check really compares (a zero tolerance catches PyTorch's rounding
  * differences). Runs PyTorch through the repository's Python environment; no timing is asserted.
  */
 class BenchPeerCommandTest {
@@ -43,7 +42,7 @@ class BenchPeerCommandTest {
     Result result = run("--tolerance", "1e-4");
     assertThat(result.code()).as(result.err()).isZero();
     assertThat(result.out())
-        .contains("moe bench peer: tiny (2 layers x 8 experts, top-2, hidden 64, ffn 96, F32)")
+        .contains("bench peer: tiny (2 layers x 8 experts, top-2, hidden 64, ffn 96, F32)")
         .containsPattern("machine: sgemm 2048x1024x5632 on 1 thread\\(s\\) through \\S+: [0-9.]+")
         .containsPattern("(?m)^core engine +" + TIMES + " +1\\.00x +[0-9]+% +0\\.0e\\+00$")
         .containsPattern("(?m)^spark local\\[2\\] +" + TIMES + " +[0-9.]+x +[0-9]+% +" + DIFF)
@@ -57,7 +56,7 @@ class BenchPeerCommandTest {
     assertThat(result.code()).as("the systems differ in the last bits: not within 0").isEqualTo(1);
     assertThat(result.err().strip())
         .as("PyTorch's kernels round differently from ours")
-        .startsWith("moe: Invalid benchmark result: ")
+        .startsWith("bench: Invalid benchmark result: ")
         .endsWith("(expected: at most 0e+00, relative L2 per row)");
     assertThat(result.out()).containsPattern("(?m)^pytorch ");
   }
@@ -67,7 +66,7 @@ class BenchPeerCommandTest {
     Result result = run("--threads", "0");
     assertThat(result.code()).isEqualTo(1);
     assertThat(result.err().strip())
-        .isEqualTo("moe: Invalid threads: 0 (expected: a positive integer)");
+        .isEqualTo("bench: Invalid threads: 0 (expected: a positive integer)");
   }
 
   private static Result run(String... extra) {
@@ -89,11 +88,9 @@ class BenchPeerCommandTest {
     System.arraycopy(extra, 0, args, base.length, extra.length);
     StringWriter out = new StringWriter();
     StringWriter err = new StringWriter();
-    CommandLine cli = new CommandLine(new BenchCommand());
-    cli.setOut(new PrintWriter(out, true));
-    cli.setErr(new PrintWriter(err, true));
-    cli.setExecutionExceptionHandler(new OneLineErrors());
-    int code = cli.execute(args);
+    int code =
+        BenchCommand.commandLine(new PrintWriter(out, true), new PrintWriter(err, true))
+            .execute(args);
     return new Result(code, out.toString(), err.toString());
   }
 

@@ -1,8 +1,8 @@
-package dev.sparkmoe.spark.bench;
+package dev.sparkmoe.benchmarks.placements;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.sparkmoe.spark.cli.MoeCli;
+import dev.sparkmoe.benchmarks.cli.BenchCommand;
 import java.io.PrintWriter;
 import java.io.StringWriter;
 import java.nio.file.Files;
@@ -11,7 +11,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * {@code moe bench placements} end to end on the tiny model: one placement in a child JVM with a
+ * {@code bench placements} end to end on the tiny model: one placement in a child JVM with a
  * 2-executor local-cluster, the kernels measured here, results, plots and summary written.
  */
 class BenchPlacementsCommandTest {
@@ -22,9 +22,8 @@ class BenchPlacementsCommandTest {
     StringWriter stderr = new StringWriter();
 
     int code =
-        MoeCli.commandLine(new PrintWriter(stdout, true), new PrintWriter(stderr, true))
+        BenchCommand.commandLine(new PrintWriter(stdout, true), new PrintWriter(stderr, true))
             .execute(
-                "bench",
                 "placements",
                 "--preset",
                 "tiny",
@@ -63,6 +62,6 @@ class BenchPlacementsCommandTest {
     }
     assertThat(Files.readString(out.resolve("summary.md")))
         .as("the command as typed, once")
-        .startsWith("`moe bench placements --preset tiny --tokens 512 ");
+        .startsWith("`bench placements --preset tiny --tokens 512 ");
   }
 }
