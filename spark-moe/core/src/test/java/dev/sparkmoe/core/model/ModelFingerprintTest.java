@@ -1,0 +1,69 @@
+package dev.sparkmoe.core.model;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
+import java.time.Instant;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ModelFingerprintTest {
+  @TempDir Path temp;
+
+  @Test
+  void namesTheConfigAndEveryCheckpointFileOnly() throws IOException {
+    Path model = ModelFixtures.tinyMixtral(temp.resolve("model"));
+    Files.writeString(model.resolve("README.md"), "not part of the model");
+    Files.writeString(model.resolve("model-00002-of-00002.safetensors"), "a shard");
+    Files.writeString(model.resolve("model.safetensors.index.json"), "{}");
+    ModelFingerprint fingerprint = ModelFingerprint.of(model);
+    assertThat(fingerprint.directory()).isEqualTo(model);
+    assertThat(fingerprint.files())
+        .extracting(ModelFingerprint.FileStamp::name)
+        .containsExactly(
+            "config.json",
+            "model-00002-of-00002.safetensors",
+            "model.safetensors",
+            "model.safetensors.index.json");
+    assertThat(fingerprint.files().get(2).sizeBytes())
+        .isEqualTo(Files.size(model.resolve("model.safetensors")));
+  }
+
+  @Test
+  void anUnchangedModelHasTheSameFingerprint() {
+    Path model = ModelFixtures.tinyMixtral(temp.resolve("model"));
+    assertThat(ModelFingerprint.of(model)).isEqualTo(ModelFingerprint.of(model));
+  }
+
+  @Test
+  void aModelRewrittenWithTheSameSizesHasANewFingerprint() {
+    Path model = ModelFixtures.tinyMixtral(temp.resolve("model"));
+    ModelFingerprint before = ModelFingerprint.of(model);
+    ModelFixtures.write(ModelFixtures.tiny().toBuilder().seed(7).build(), model);
+    ModelFingerprint after = ModelFingerprint.of(model);
+    assertThat(after.files())
+        .extracting(ModelFingerprint.FileStamp::sizeBytes)
+        .as("same shapes, same sizes")
+        .isEqualTo(before.files().stream().map(ModelFingerprint.FileStamp::sizeBytes).toList());
+    assertThat(after).as("the modification times differ").isNotEqualTo(before);
+  }
+
+  @Test
+  void aTouchedShardChangesTheFingerprint() throws IOException {
+    Path model = ModelFixtures.tinyMixtral(temp.resolve("model"));
+    ModelFingerprint before = ModelFingerprint.of(model);
+    Path weights = model.resolve("model.safetensors");
+    Instant modified = Files.getLastModifiedTime(weights).toInstant();
+    Files.setLastModifiedTime(weights, FileTime.from(modified.plusSeconds(1)));
+    assertThat(ModelFingerprint.of(model)).isNotEqualTo(before);
+  }
+
+  @Test
+  void aMissingDirectoryHasNoFiles() {
+    Path missing = temp.resolve("missing");
+    assertThat(ModelFingerprint.of(missing).files()).isEmpty();
+  }
+}
