@@ -13,6 +13,8 @@ import java.util.Optional;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.spark.TaskContext;
 import org.apache.spark.util.TaskCompletionListener;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * What one executor JVM holds for its lifetime: the Arrow allocator every codec takes children of,
@@ -29,6 +31,7 @@ import org.apache.spark.util.TaskCompletionListener;
  * open until the state closes. Thread-safe; a model is opened under the state's lock, once.
  */
 final class ExecutorState implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(ExecutorState.class);
   static final String FALLBACK_NAME = "spark-moe-executor";
 
   private static volatile ExecutorState installed;
@@ -137,7 +140,13 @@ final class ExecutorState implements AutoCloseable {
   synchronized void release(ExecutorRuntime runtime) {
     Integer left = users.computeIfPresent(runtime, (r, n) -> n == 1 ? null : n - 1);
     if (left == null && retired.remove(runtime)) {
-      runtime.close();
+      // In a task's completion listener, where a throw would fail a task that succeeded.
+      try {
+        runtime.close();
+      } catch (RuntimeException e) {
+        LOG.warn(
+            "Cannot close the stale runtime of model {}", runtime.fingerprint().directory(), e);
+      }
     }
   }
 
