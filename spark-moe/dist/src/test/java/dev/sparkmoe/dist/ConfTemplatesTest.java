@@ -6,6 +6,7 @@ import dev.sparkmoe.core.batch.ActivationDtype;
 import dev.sparkmoe.core.forward.OutputKind;
 import dev.sparkmoe.core.placement.PlacementPolicy;
 import dev.sparkmoe.spark.pipeline.InvalidTokenPolicy;
+import dev.sparkmoe.spark.pipeline.MoeSparkPlugin;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -77,6 +78,10 @@ class ConfTemplatesTest {
           .as("%s: Kryo with spark-moe's registrator", template)
           .containsEntry(
               "spark.kryo.registrator", "dev.sparkmoe.spark.pipeline.MoeKryoRegistrator");
+      assertThat(settings).as("%s: spark.plugins", template).containsKey("spark.plugins");
+      assertThat(settings.get("spark.plugins").split(","))
+          .as("%s: spark-moe's executor plugin", template)
+          .contains(MoeSparkPlugin.class.getName());
     }
   }
 
@@ -112,7 +117,9 @@ class ConfTemplatesTest {
             Double.parseDouble(settings.get("spark.rapids.memory.gpu.allocFraction")));
     assertThat(settings.get("spark.shuffle.manager"))
         .matches("com\\.nvidia\\.spark\\.rapids\\.spark35[0-3]\\.RapidsShuffleManager");
-    assertThat(settings).containsEntry("spark.plugins", "com.nvidia.spark.SQLPlugin");
+    assertThat(settings.get("spark.plugins").split(","))
+        .as("RAPIDS' plugin, then spark-moe's")
+        .containsExactly("com.nvidia.spark.SQLPlugin", MoeSparkPlugin.class.getName());
   }
 
   private static <T> void checkIfSet(

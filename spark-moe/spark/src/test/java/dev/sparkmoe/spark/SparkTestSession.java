@@ -1,6 +1,7 @@
 package dev.sparkmoe.spark;
 
 import dev.sparkmoe.spark.pipeline.MoeKryoRegistrator;
+import dev.sparkmoe.spark.pipeline.MoeSparkPlugin;
 import org.apache.spark.sql.SparkSession;
 
 /** The house test session: {@code local[2]}, UI off, loopback host, UTC, one per test class. */
@@ -9,6 +10,11 @@ public final class SparkTestSession {
 
   public static SparkSession start(String appName) {
     return builder(appName).getOrCreate();
+  }
+
+  /** With spark-moe's {@code spark.plugins} entry: executors own their state. */
+  public static SparkSession startWithPlugin(String appName) {
+    return builder(appName).config("spark.plugins", MoeSparkPlugin.class.getName()).getOrCreate();
   }
 
   /**

@@ -3,11 +3,10 @@ package dev.sparkmoe.spark.pipeline;
 import dev.sparkmoe.core.backend.ExpertBackend;
 import dev.sparkmoe.core.backend.ExpertBackends;
 import dev.sparkmoe.core.backend.ResidentExpert;
-import dev.sparkmoe.core.batch.Allocators;
 import dev.sparkmoe.core.model.DenseWeights;
+import dev.sparkmoe.core.model.ModelFingerprint;
 import dev.sparkmoe.core.model.MoeModel;
 import dev.sparkmoe.spark.cluster.ExecutorSlot;
-import java.nio.file.Path;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
@@ -15,36 +14,69 @@ import org.apache.arrow.memory.BufferAllocator;
 import org.apache.spark.TaskContext;
 
 /**
- * What one executor JVM keeps for the life of the executor, per (model, backend): the memory-mapped
- * model, the dense weights (loaded by the first token-owner task), the backend, and the experts it
- * hosts, each made resident once — never per task, never per layer. Weights are never broadcast:
- * every executor maps its own slices. Thread-safe.
+ * What one executor keeps for one version of a model and one backend: the memory-mapped model, the
+ * dense weights (loaded by the first token-owner task), the backend, and the experts it hosts, each
+ * made resident once — never per task, never per layer. Weights are never broadcast: every executor
+ * maps its own slices.
+ *
+ * <p>Owned by the executor's {@link ExecutorState}, which hands out the runtime of a model's
+ * current {@link ModelFingerprint} and closes a runtime once the model has changed and no task uses
+ * it, or when the executor shuts down. Thread-safe; a closed runtime refuses to load anything.
  */
-final class ExecutorRuntime {
-  private static final Map<String, ExecutorRuntime> RUNTIMES = new ConcurrentHashMap<>();
-  private static final BufferAllocator ALLOCATOR = Allocators.root("spark-moe-executor");
-
+final class ExecutorRuntime implements AutoCloseable {
+  private final ModelFingerprint fingerprint;
   private final MoeModel model;
   private final String backendName;
+  private final BackendFactory backends;
   private final Map<String, ResidentExpert> experts = new ConcurrentHashMap<>();
   private final AtomicInteger expertLoads = new AtomicInteger();
   private volatile DenseWeights dense;
   private volatile ExpertBackend backend;
+  private volatile boolean closed;
 
-  private ExecutorRuntime(MoeModel model, String backendName) {
-    this.model = model;
-    this.backendName = backendName;
+  /** Creates a backend by name on a device address (null: none); {@link ExpertBackends#create}. */
+  @FunctionalInterface
+  interface BackendFactory {
+    ExpertBackend create(String backendName, String deviceAddress);
   }
 
+  private ExecutorRuntime(
+      ModelFingerprint fingerprint, MoeModel model, String backendName, BackendFactory backends) {
+    this.fingerprint = fingerprint;
+    this.model = model;
+    this.backendName = backendName;
+    this.backends = backends;
+  }
+
+  /**
+   * Opens the model that {@code fingerprint} describes; the backend is created by {@code backends}
+   * on first use.
+   */
+  static ExecutorRuntime open(
+      ModelFingerprint fingerprint, String backendName, BackendFactory backends) {
+    MoeModel model = MoeModel.open(fingerprint.directory());
+    return new ExecutorRuntime(fingerprint, model, backendName, backends);
+  }
+
+  /**
+   * The runtime of the model at {@code modelPath} as it is now, from this executor's {@link
+   * ExecutorState}. Inside a Spark task the runtime stays open until the task completes.
+   */
   static ExecutorRuntime get(String modelPath, String backendName) {
-    return RUNTIMES.computeIfAbsent(
-        modelPath + "|" + backendName,
-        key -> new ExecutorRuntime(MoeModel.open(Path.of(modelPath)), backendName));
+    return ExecutorState.current().runtimeForTask(modelPath, backendName);
   }
 
   /** The executor's Arrow allocator; codecs take named children of it and close them. */
   static BufferAllocator allocator() {
-    return ALLOCATOR;
+    return ExecutorState.current().allocator();
+  }
+
+  ModelFingerprint fingerprint() {
+    return fingerprint;
+  }
+
+  String backendName() {
+    return backendName;
   }
 
   MoeModel model() {
@@ -55,6 +87,7 @@ final class ExecutorRuntime {
     DenseWeights loaded = dense;
     if (loaded == null) {
       synchronized (this) {
+        checkOpen();
         if (dense == null) {
           dense = model.loadDense();
         }
@@ -68,11 +101,12 @@ final class ExecutorRuntime {
     ExpertBackend created = backend;
     if (created == null) {
       synchronized (this) {
+        checkOpen();
         if (backend == null) {
           // The GPU Spark assigned to this executor's tasks, so executors sharing a node do not
           // all open GPU 0.
           String gpu = TaskContext.get() == null ? null : ExecutorSlot.ofCurrentTask().gpuAddress();
-          backend = ExpertBackends.create(backendName, gpu);
+          backend = backends.create(backendName, gpu);
         }
         created = backend;
       }
@@ -94,6 +128,7 @@ final class ExecutorRuntime {
     return experts.computeIfAbsent(
         key,
         k -> {
+          checkOpen();
           expertLoads.incrementAndGet();
           return backend().upload(model.loadExpertShard(layer, expert, shard, shards));
         });
@@ -102,5 +137,40 @@ final class ExecutorRuntime {
   /** How many experts this executor has loaded so far. */
   int expertLoads() {
     return expertLoads.get();
+  }
+
+  boolean isClosed() {
+    return closed;
+  }
+
+  /**
+   * Releases the backend (and with it the resident experts' memory, device memory on a GPU) and the
+   * model's file mappings. Idempotent. The caller makes sure no task still computes with it.
+   */
+  @Override
+  public synchronized void close() {
+    if (closed) {
+      return;
+    }
+    closed = true;
+    experts.clear();
+    dense = null;
+    try {
+      if (backend != null) {
+        backend.close();
+      }
+    } finally {
+      model.close();
+    }
+  }
+
+  private void checkOpen() {
+    if (closed) {
+      throw new IllegalStateException(
+          String.format(
+              "Cannot use the %s runtime of model %s: it is closed (the model changed on disk or"
+                  + " the executor is shutting down)",
+              backendName, fingerprint.directory()));
+    }
   }
 }
