@@ -35,16 +35,19 @@ import dev.sparkmoe.core.routing.Routing;
  * layer), and it lets the pipeline keep the shared expert on the token owner without carrying its
  * output through the exchanges.
  *
- * <p>Thread-safe: holds only shared read-only weights and immutable routers.
+ * <p>Thread-safe: holds only shared read-only weights, immutable routers and one {@link Attention}
+ * for all layers, whose RoPE table grows to the longest sequence seen.
  */
 public final class DecoderStage {
   private final ModelConfig config;
   private final DenseWeights dense;
   private final Router[] routers;
+  private final Attention attention;
 
   public DecoderStage(ModelConfig config, DenseWeights dense) {
     this.config = config;
     this.dense = dense;
+    this.attention = new Attention(config, new Rope(config.headDim(), config.ropeTheta()));
     this.routers = new Router[config.numLayers()];
     for (int layer = 0; layer < routers.length; layer++) {
       MoeWeights moe = dense.layers().get(layer).moe();
@@ -69,13 +72,23 @@ public final class DecoderStage {
    * @return the routing of {@code x}, or null for a dense layer
    */
   public Routing run(int layer, float[] residual, int[] rowOffsets, float[] x) {
+    return run(layer, residual, rowOffsets, new int[rowOffsets.length - 1], x);
+  }
+
+  /**
+   * As {@link #run(int, float[], int[], float[])}, row r's first token at position {@code
+   * firstPositions[r]} (0 for a whole row; later positions for the new tokens of a row whose
+   * earlier ones a KV cache holds).
+   */
+  public Routing run(
+      int layer, float[] residual, int[] rowOffsets, int[] firstPositions, float[] x) {
     LayerWeights weights = dense.layers().get(layer);
     int total = rowOffsets[rowOffsets.length - 1];
     int hidden = config.hiddenSize();
     float eps = config.rmsNormEps();
     if (weights.hasAttention()) {
       RmsNorm.apply(residual, total, hidden, weights.inputNorm(), eps, x);
-      addInPlace(residual, attention(weights, x, rowOffsets, total));
+      addInPlace(residual, attention(weights, x, rowOffsets, firstPositions, total));
     }
     RmsNorm.apply(residual, total, hidden, weights.postAttentionNorm(), eps, x);
     if (!weights.isMoe()) {
@@ -89,15 +102,10 @@ public final class DecoderStage {
     return MoeBlock.route(routers[layer], moe.router(), x, total, hidden);
   }
 
-  private float[] attention(LayerWeights weights, float[] x, int[] rowOffsets, int total) {
-    int longest = 1;
-    for (int r = 0; r + 1 < rowOffsets.length; r++) {
-      longest = Math.max(longest, rowOffsets[r + 1] - rowOffsets[r]);
-    }
-    Attention attention =
-        new Attention(config, new Rope(config.headDim(), longest, config.ropeTheta()));
+  private float[] attention(
+      LayerWeights weights, float[] x, int[] rowOffsets, int[] firstPositions, int total) {
     float[] delta = new float[total * config.hiddenSize()];
-    attention.applyRows(weights.attention(), x, rowOffsets, delta);
+    attention.applyRows(weights.attention(), x, rowOffsets, firstPositions, delta);
     return delta;
   }
 
@@ -125,7 +133,7 @@ public final class DecoderStage {
     return out;
   }
 
-  static void addInPlace(float[] target, float[] delta) {
+  private static void addInPlace(float[] target, float[] delta) {
     for (int i = 0; i < delta.length; i++) {
       target[i] += delta[i];
     }

@@ -9,7 +9,12 @@ import dev.sparkmoe.core.model.ModelConfig;
  * (with biases where the family has them), QK RMSNorm (per head for Qwen3-MoE, over the whole
  * projection for OLMoE), OLMoE's clamp, RoPE on queries and keys, scores at {@code
  * 1/sqrt(headDim)}, causal (and, if configured, sliding-window) mask, f32 softmax, output
- * projection. Stateless apart from its configuration; thread-safe.
+ * projection. Stateless apart from its configuration and its RoPE table, which grows on demand;
+ * thread-safe, and one instance serves every call of a layer (or a model).
+ *
+ * <p>Each sequence's tokens carry positions ({@link #applyRows(AttentionWeights, float[], int[],
+ * int[], float[])}): RoPE rotates them there. The keys and values are those of the call's tokens
+ * only; a KV cache, when there is one, supplies a sequence's earlier positions.
  */
 public final class Attention {
   private final ModelConfig config;
@@ -48,6 +53,23 @@ public final class Attention {
    * @param out receives the output, [total, hidden] (overwritten)
    */
   public void applyRows(AttentionWeights weights, float[] x, int[] rowOffsets, float[] out) {
+    applyRows(weights, x, rowOffsets, new int[rowOffsets.length - 1], out);
+  }
+
+  /**
+   * As {@link #applyRows(AttentionWeights, float[], int[], float[])}, sequence r's first token at
+   * position {@code firstPositions[r]} (0 for a whole sequence).
+   *
+   * @param firstPositions one per sequence, {@code rowOffsets.length - 1} of them
+   */
+  public void applyRows(
+      AttentionWeights weights, float[] x, int[] rowOffsets, int[] firstPositions, float[] out) {
+    if (firstPositions.length != rowOffsets.length - 1) {
+      throw new IllegalArgumentException(
+          String.format(
+              "Invalid first positions: %d of them (expected: one per sequence, %d)",
+              firstPositions.length, rowOffsets.length - 1));
+    }
     int total = rowOffsets[rowOffsets.length - 1];
     int hidden = config.hiddenSize();
     int qWidth = config.queryWidth();
@@ -70,7 +92,8 @@ public final class Attention {
                 slice(q, first, n, qWidth),
                 slice(k, first, n, kvWidth),
                 slice(v, first, n, kvWidth),
-                n);
+                n,
+                firstPositions[r]);
         System.arraycopy(rowContext, 0, context, first * qWidth, n * qWidth);
       }
     }
@@ -79,10 +102,10 @@ public final class Attention {
     addBias(out, 0, total, weights.outputBias());
   }
 
-  /** RoPE from position 0, then causal attention: one sequence's [n, qWidth] context. */
-  private float[] attendSequence(float[] q, float[] k, float[] v, int n) {
-    rope.apply(q, 0, config.queryWidth(), n, config.numHeads());
-    rope.apply(k, 0, config.kvWidth(), n, config.numKvHeads());
+  /** RoPE from {@code firstPosition}, then causal attention: one sequence's [n, qWidth] context. */
+  private float[] attendSequence(float[] q, float[] k, float[] v, int n, int firstPosition) {
+    rope.apply(q, 0, config.queryWidth(), n, config.numHeads(), firstPosition);
+    rope.apply(k, 0, config.kvWidth(), n, config.numKvHeads(), firstPosition);
     return attend(q, k, v, n);
   }
 

@@ -1,28 +1,24 @@
 package dev.sparkmoe.core.pipeline;
 
 import dev.sparkmoe.core.backend.ExpertBackend;
-import dev.sparkmoe.core.backend.ResidentExpert;
+import dev.sparkmoe.core.backend.ExpertSource;
 import dev.sparkmoe.core.batch.CombineBatch;
 import dev.sparkmoe.core.batch.DispatchBatch;
+import dev.sparkmoe.core.forward.WeightedExperts;
 
 /**
  * The expert side of the pipeline, engine-agnostic: computes the experts of one slot on a dispatch
- * batch — one backend call per expert present in the batch — and returns the outputs multiplied by
- * their routing weights, in the batch's entry order, addressed back to the batch's owner partition.
+ * batch — one backend call per expert present in the batch, through {@link WeightedExperts} as the
+ * reference forward does — and returns the outputs multiplied by their routing weights, in the
+ * batch's entry order, addressed back to the batch's owner partition.
  *
  * <p>Thread-safe if the backend and the expert source are.
  */
 public final class ExpertWorker {
-  /** Gives the resident expert of a layer, making it resident on first use. */
-  @FunctionalInterface
-  public interface Experts {
-    ResidentExpert resident(int layer, int expert);
-  }
-
   private final ExpertBackend backend;
-  private final Experts experts;
+  private final ExpertSource experts;
 
-  public ExpertWorker(ExpertBackend backend, Experts experts) {
+  public ExpertWorker(ExpertBackend backend, ExpertSource experts) {
     this.backend = backend;
     this.experts = experts;
   }
@@ -32,18 +28,18 @@ public final class ExpertWorker {
    */
   public CombineBatch compute(DispatchBatch batch, long[] tokensPerExpert) {
     int hidden = batch.hidden();
-    int n = batch.numTokens();
-    float[] outputs = new float[n * hidden];
-    int[] order = new int[n];
-    for (int expert : distinct(batch.experts())) {
-      int count = 0;
-      for (int i = 0; i < n; i++) {
-        if (batch.experts()[i] == expert) {
-          order[count++] = i;
-        }
+    float[] outputs = new float[batch.numTokens() * hidden];
+    WeightedExperts.Entries entries =
+        new WeightedExperts.Entries(
+            batch.activations(), hidden, /* entriesPerRow= */ 1, batch.weights());
+    int[][] byExpert = WeightedExperts.byExpert(batch.experts());
+    for (int expert = 0; expert < byExpert.length; expert++) {
+      if (byExpert[expert].length == 0) {
+        continue;
       }
-      tokensPerExpert[expert] += count;
-      run(batch, expert, order, count, outputs);
+      tokensPerExpert[expert] += byExpert[expert].length;
+      WeightedExperts.compute(
+          backend, experts.resident(batch.layer(), expert), entries, byExpert[expert], outputs);
     }
     return new CombineBatch(
         batch.layer(),
@@ -53,27 +49,5 @@ public final class ExpertWorker {
         batch.positions(),
         batch.experts(),
         outputs);
-  }
-
-  private void run(DispatchBatch batch, int expert, int[] entries, int count, float[] outputs) {
-    int hidden = batch.hidden();
-    float[] input = new float[count * hidden];
-    for (int i = 0; i < count; i++) {
-      System.arraycopy(batch.activations(), entries[i] * hidden, input, i * hidden, hidden);
-    }
-    float[] output = new float[count * hidden];
-    backend.compute(experts.resident(batch.layer(), expert), input, count, output);
-    for (int i = 0; i < count; i++) {
-      float weight = batch.weights()[entries[i]];
-      int src = i * hidden;
-      int dst = entries[i] * hidden;
-      for (int d = 0; d < hidden; d++) {
-        outputs[dst + d] = output[src + d] * weight;
-      }
-    }
-  }
-
-  private static int[] distinct(int[] values) {
-    return java.util.Arrays.stream(values).distinct().sorted().toArray();
   }
 }

@@ -2,54 +2,43 @@ package dev.sparkmoe.core.pipeline;
 
 import dev.sparkmoe.core.batch.CombineBatch;
 import dev.sparkmoe.core.batch.DispatchBatch;
+import dev.sparkmoe.core.forward.DecoderLoop;
 import dev.sparkmoe.core.forward.DecoderStage;
 import dev.sparkmoe.core.forward.FinalHidden;
 import dev.sparkmoe.core.model.DenseWeights;
 import dev.sparkmoe.core.model.ModelConfig;
-import dev.sparkmoe.core.nn.RmsNorm;
 import dev.sparkmoe.core.placement.PlacementPlan;
 import dev.sparkmoe.core.routing.Routing;
 import java.util.ArrayList;
+import java.util.Arrays;
 import java.util.List;
 
 /**
- * The token-owner side of the expert-parallel pipeline, engine-agnostic: embedding, per layer the
- * {@link DecoderStage} (attention, RMSNorm, the router from the model's config, and the dense work
- * of every token: the shared expert of a MoE layer, the whole MLP of a dense layer) and packing of
- * one {@link DispatchBatch} per target slot, and the combine of weighted expert outputs back into
- * the residual. The arithmetic is the reference forward's, operation for operation, so with f32
- * activations the pipeline reproduces it bit for bit.
+ * The token-owner side of the expert-parallel pipeline, engine-agnostic: the {@link DecoderLoop}
+ * driven step by step, one call per Spark stage — embedding, per layer the {@link DecoderStage}
+ * (attention, RMSNorm, the router from the model's config, and the dense work of every token: the
+ * shared expert of a MoE layer, the whole MLP of a dense layer) and packing of one {@link
+ * DispatchBatch} per target slot, the combine of weighted expert outputs back into the residual,
+ * the final norm. The loop and its arithmetic are the reference forward's, so with f32 activations
+ * the pipeline reproduces it bit for bit.
  *
  * <p>Thread-safe: holds only shared read-only weights.
  */
 public final class TokenOwner {
   private final ModelConfig config;
-  private final DenseWeights dense;
   private final PlacementPlan placement;
-  private final DecoderStage stage;
+  private final DecoderLoop loop;
 
   public TokenOwner(ModelConfig config, DenseWeights dense, PlacementPlan placement) {
     this.config = config;
-    this.dense = dense;
     this.placement = placement;
-    this.stage = new DecoderStage(config, dense);
+    this.loop = new DecoderLoop(config, dense);
   }
 
   /** Builds the state of a partition's rows with their embeddings as the residual. */
   public OwnerState embed(int partition, Object[] ids, int[][] tokens) {
-    int hidden = config.hiddenSize();
-    int[] offsets = new int[ids.length + 1];
-    for (int r = 0; r < ids.length; r++) {
-      offsets[r + 1] = offsets[r] + tokens[r].length;
-    }
-    float[] residual = new float[offsets[ids.length] * hidden];
-    int t = 0;
-    for (int[] row : tokens) {
-      for (int token : row) {
-        System.arraycopy(dense.embedding(), token * hidden, residual, t++ * hidden, hidden);
-      }
-    }
-    return new OwnerState(partition, ids, tokens, offsets, residual);
+    List<int[]> rows = Arrays.asList(tokens);
+    return new OwnerState(partition, ids, tokens, DecoderLoop.rowOffsets(rows), loop.embed(rows));
   }
 
   /**
@@ -59,7 +48,7 @@ public final class TokenOwner {
    */
   public List<SlotDispatch> route(OwnerState state, int layer) {
     float[] x = new float[state.numTokens() * config.hiddenSize()];
-    Routing routing = stage.run(layer, state.residual(), state.rowOffsets(), x);
+    Routing routing = loop.layer(layer, state.residual(), state.rowOffsets(), x);
     return routing == null ? List.of() : pack(state, layer, routing, x);
   }
 
@@ -87,23 +76,11 @@ public final class TokenOwner {
    * does.
    */
   public void combine(OwnerState state, List<CombineBatch> batches) {
-    int hidden = config.hiddenSize();
-    float[] moe = Combiner.sum(state, batches, hidden);
-    addInPlace(state.residual(), moe);
+    DecoderLoop.addExperts(state.residual(), Combiner.sum(state, batches, config.hiddenSize()));
   }
 
   /** The final RMSNorm over the residual: what the output head reads. */
   public FinalHidden finish(OwnerState state) {
-    int total = state.numTokens();
-    int hidden = config.hiddenSize();
-    float[] out = new float[total * hidden];
-    RmsNorm.apply(state.residual(), total, hidden, dense.finalNorm(), config.rmsNormEps(), out);
-    return new FinalHidden(out, state.rowOffsets(), hidden);
-  }
-
-  private static void addInPlace(float[] target, float[] delta) {
-    for (int i = 0; i < target.length; i++) {
-      target[i] += delta[i];
-    }
+    return loop.finish(state.residual(), state.rowOffsets());
   }
 }

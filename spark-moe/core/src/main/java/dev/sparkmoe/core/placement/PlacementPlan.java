@@ -92,7 +92,8 @@ public final class PlacementPlan implements java.io.Serializable {
    */
   public static PlacementPlan dataParallel(
       PlacementPolicy policy, int layers, int experts, int numSlots, int copies) {
-    int[][][] slots = spread(policy, layers, experts, numSlots, copies, "data-parallel");
+    int[][][] slots =
+        spread(policy, layers, experts, numSlots, copies, "data-parallel", SlotSpread.STRIDED);
     return new PlacementPlan(policy, numSlots, slots, ReplicaSplit.OWNERS, copies, 1);
   }
 
@@ -105,13 +106,36 @@ public final class PlacementPlan implements java.io.Serializable {
    */
   public static PlacementPlan tensorParallel(
       PlacementPolicy policy, int layers, int experts, int numSlots, int shards) {
-    int[][][] slots = spread(policy, layers, experts, numSlots, shards, "expert-tp");
+    int[][][] slots =
+        spread(policy, layers, experts, numSlots, shards, "expert-tp", SlotSpread.STRIDED);
     return new PlacementPlan(policy, numSlots, slots, ReplicaSplit.TOKENS, 1, shards);
   }
 
-  /** {@code policy}'s plan on {@code numSlots / copies} slots, copied to disjoint slot ranges. */
+  /**
+   * Expert tensor parallelism with every expert's shards on neighbouring slots: {@code policy}'s
+   * plan on {@code numSlots / shards} slots, and shard g of an expert on slot b of that plan at
+   * slot {@code b · shards + g}, so one shard group stays within a node as tensor × pipeline
+   * parallel deployments place it.
+   *
+   * @throws IllegalArgumentException when the shards need more slots than there are, naming both
+   *     numbers and the fix
+   */
+  public static PlacementPlan tensorParallelGrouped(
+      PlacementPolicy policy, int layers, int experts, int numSlots, int shards) {
+    int[][][] slots =
+        spread(policy, layers, experts, numSlots, shards, "expert-tp", SlotSpread.GROUPED);
+    return new PlacementPlan(policy, numSlots, slots, ReplicaSplit.TOKENS, 1, shards);
+  }
+
+  /** {@code policy}'s plan on {@code numSlots / copies} slots, copied to other slots. */
   private static int[][][] spread(
-      PlacementPolicy policy, int layers, int experts, int numSlots, int copies, String option) {
+      PlacementPolicy policy,
+      int layers,
+      int experts,
+      int numSlots,
+      int copies,
+      String option,
+      SlotSpread spread) {
     if (copies < 1) {
       throw new IllegalArgumentException(
           String.format("Invalid %s: %d (expected: at least 1)", option, copies));
@@ -142,7 +166,7 @@ public final class PlacementPlan implements java.io.Serializable {
     for (int layer = 0; layer < layers; layer++) {
       for (int expert = 0; expert < experts; expert++) {
         for (int copy = 0; copy < copies; copy++) {
-          slots[layer][expert][copy] = base.slots[layer][expert] + copy * used;
+          slots[layer][expert][copy] = spread.slot(base.slots[layer][expert], copy, copies, used);
         }
       }
     }

@@ -4,32 +4,25 @@ import dev.sparkmoe.core.placement.PlacementPlan;
 import dev.sparkmoe.core.placement.PlacementPolicy;
 import java.util.Locale;
 
-/** Builds {@link Layout}s: from the pipeline's placements, with replicas, or tensor-parallel. */
+/**
+ * Builds {@link Layout}s, the cost model's view of a {@link PlacementPlan}: every layout is a
+ * placement plan seen as devices, token fractions (replicas) and weight fractions (tensor-parallel
+ * shards), so the planner prices the same model of placement the pipeline runs.
+ */
 public final class Layouts {
   private Layouts() {}
 
   /**
-   * The pipeline's placement as the cost model sees it: slot s is device s, each expert one shard,
-   * and each layer's token owners are the devices hosting that layer's experts.
+   * The pipeline's placement as the cost model sees it: slot s is device s; each replica of an
+   * expert takes 1/R of its tokens and each of a replica's G tensor-parallel shards 1/G of its
+   * weights; each layer's token owners are the devices hosting that layer's experts.
    */
   public static Layout of(PlacementPlan plan) {
-    int layers = plan.numLayers();
-    int experts = plan.numExperts();
-    int[][] owners = new int[layers][];
-    Layout.Shard[][][] shards = new Layout.Shard[layers][experts][];
-    for (int layer = 0; layer < layers; layer++) {
-      owners[layer] = plan.layerSlots(layer);
-      for (int expert = 0; expert < experts; expert++) {
-        shards[layer][expert] =
-            new Layout.Shard[] {new Layout.Shard(plan.slotOf(layer, expert), 1, 1)};
-      }
-    }
-    return new Layout(
+    return of(
+        plan,
         plan.policy().cliName(),
         String.format(
-            Locale.ROOT, "%d slots, up to %d per slot", plan.numSlots(), plan.maxExpertsPerSlot()),
-        owners,
-        shards);
+            Locale.ROOT, "%d slots, up to %d per slot", plan.numSlots(), plan.maxExpertsPerSlot()));
   }
 
   /** {@link #of(PlacementPlan)} for a policy on {@code slots} slots. */
@@ -38,39 +31,33 @@ public final class Layouts {
   }
 
   /**
-   * One expert per device, {@code replicas} times: copy r of expert (l, e) on device {@code r × L ×
-   * E + l × E + e}, each copy taking 1/replicas of the expert's tokens. Owners of a layer are all
-   * its copies' devices.
+   * One expert per device, {@code replicas} times (the one-per-gpu plan with data parallelism):
+   * copy r of expert (l, e) on device {@code r × L × E + l × E + e}, each copy taking 1/replicas of
+   * the expert's tokens. Owners of a layer are all its copies' devices.
    */
   public static Layout replicated(ModelShape model, int replicas) {
     Checks.atLeast("replicas", replicas, 1);
-    int layers = model.layers();
-    int experts = model.experts();
-    int perCopy = layers * experts;
-    int[][] owners = new int[layers][experts * replicas];
-    Layout.Shard[][][] shards = new Layout.Shard[layers][experts][replicas];
-    for (int layer = 0; layer < layers; layer++) {
-      for (int expert = 0; expert < experts; expert++) {
-        for (int r = 0; r < replicas; r++) {
-          int device = r * perCopy + layer * experts + expert;
-          shards[layer][expert][r] = new Layout.Shard(device, 1.0 / replicas, 1);
-          owners[layer][r * experts + expert] = device;
-        }
-      }
-    }
-    return new Layout(
+    int perCopy = model.layers() * model.experts();
+    PlacementPlan plan =
+        PlacementPlan.dataParallel(
+            PlacementPolicy.ONE_PER_GPU,
+            model.layers(),
+            model.experts(),
+            perCopy * replicas,
+            replicas);
+    return of(
+        plan,
         "one-per-gpu x" + replicas,
         String.format(
-            Locale.ROOT, "%d devices, each expert on %d devices", perCopy * replicas, replicas),
-        owners,
-        shards);
+            Locale.ROOT, "%d devices, each expert on %d devices", perCopy * replicas, replicas));
   }
 
   /**
    * Experts colocated under tensor and pipeline parallelism: the layers split into {@code
    * pipelineStages} consecutive stages of {@code tensorParallel} devices each; every expert of a
    * stage's layers is split over all the stage's devices (each holds 1/G of its weights and sees
-   * all its tokens), and the stage's devices own the tokens.
+   * all its tokens), and the stage's devices own the tokens. As a placement plan: a stage's experts
+   * colocated on one slot, that slot's experts in {@code tensorParallel} grouped shards.
    */
   public static Layout tensorPipeline(ModelShape model, int tensorParallel, int pipelineStages) {
     Checks.atLeast("tensor parallel degree", tensorParallel, 1);
@@ -82,19 +69,16 @@ public final class Layouts {
               "Invalid pipeline stages: %d (expected: a divisor of the %d layers)",
               pipelineStages, layers));
     }
-    int[][] owners = new int[layers][tensorParallel];
-    Layout.Shard[][][] shards = new Layout.Shard[layers][model.experts()][tensorParallel];
-    for (int layer = 0; layer < layers; layer++) {
-      int first = layer / (layers / pipelineStages) * tensorParallel;
-      for (int i = 0; i < tensorParallel; i++) {
-        owners[layer][i] = first + i;
-        for (int expert = 0; expert < model.experts(); expert++) {
-          shards[layer][expert][i] = new Layout.Shard(first + i, 1, 1.0 / tensorParallel);
-        }
-      }
-    }
     int devices = tensorParallel * pipelineStages;
-    return new Layout(
+    PlacementPlan plan =
+        PlacementPlan.tensorParallelGrouped(
+            PlacementPolicy.colocate(layers / pipelineStages * model.experts()),
+            layers,
+            model.experts(),
+            devices,
+            tensorParallel);
+    return of(
+        plan,
         String.format(Locale.ROOT, "tp%d-pp%d", tensorParallel, pipelineStages),
         String.format(
             Locale.ROOT,
@@ -102,9 +86,33 @@ public final class Layouts {
             devices,
             tensorParallel,
             pipelineStages,
-            trim((double) layers * model.experts() / devices)),
-        owners,
-        shards);
+            trim((double) layers * model.experts() / devices)));
+  }
+
+  private static Layout of(PlacementPlan plan, String name, String description) {
+    int layers = plan.numLayers();
+    int experts = plan.numExperts();
+    int[][] owners = new int[layers][];
+    Layout.Shard[][][] shards = new Layout.Shard[layers][experts][];
+    for (int layer = 0; layer < layers; layer++) {
+      owners[layer] = plan.layerSlots(layer);
+      for (int expert = 0; expert < experts; expert++) {
+        shards[layer][expert] = shards(plan, layer, expert);
+      }
+    }
+    return new Layout(name, description, owners, shards);
+  }
+
+  /** Replica r's shards at {@code [r·G, (r+1)·G)} of the plan's slots, as {@link Layout.Shard}s. */
+  private static Layout.Shard[] shards(PlacementPlan plan, int layer, int expert) {
+    int[] slots = plan.replicaSlots(layer, expert);
+    double tokenFraction = 1.0 / plan.numReplicas(layer, expert);
+    double weightFraction = 1.0 / plan.tensorParallel();
+    Layout.Shard[] out = new Layout.Shard[slots.length];
+    for (int i = 0; i < slots.length; i++) {
+      out[i] = new Layout.Shard(slots[i], tokenFraction, weightFraction);
+    }
+    return out;
   }
 
   private static String trim(double value) {

@@ -76,6 +76,19 @@ class AttentionTest {
     }
   }
 
+  @Test
+  void rejectsFirstPositionsThatAreNotOnePerSequence() {
+    Attention attention = new Attention(config, new Rope(HEAD_DIM, THETA));
+    float[] x = randomArray(5 * HIDDEN, 1f);
+
+    org.assertj.core.api.Assertions.assertThatThrownBy(
+            () ->
+                attention.applyRows(
+                    randomWeights(), x, new int[] {0, 2, 5}, new int[1], new float[x.length]))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage("Invalid first positions: 1 of them (expected: one per sequence, 2)");
+  }
+
   private AttentionWeights randomWeights() {
     float scale = 1f / (float) Math.sqrt(HIDDEN);
     return new AttentionWeights(

@@ -32,6 +32,29 @@ class PlacementPlanReplicasTest {
   }
 
   @Test
+  void groupedTensorParallelPutsAnExpertsShardsOnNeighbouringSlots() {
+    PlacementPlan grouped =
+        PlacementPlan.tensorParallelGrouped(PlacementPolicy.colocate(4), 2, 4, 6, 3);
+    PlacementPlan strided = PlacementPlan.tensorParallel(PlacementPolicy.colocate(4), 2, 4, 6, 3);
+
+    assertThat(grouped.replicaSlots(1, 2))
+        .as("layer 1 on base slot 1: slots 3..5")
+        .containsExactly(3, 4, 5);
+    assertThat(strided.replicaSlots(1, 2)).as("base slot 1, stride 2").containsExactly(1, 3, 5);
+    assertThat(grouped.layerSlots(0)).containsExactly(0, 1, 2);
+    assertThat(grouped.shardOn(1, 2, 4)).isEqualTo(1);
+    assertThat(grouped.tensorParallel()).isEqualTo(3);
+    assertThatThrownBy(
+            () -> PlacementPlan.tensorParallelGrouped(PlacementPolicy.colocate(4), 2, 4, 5, 3))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage(
+            "Cannot place expert-tp 3 with colocate:4 on 5 slots: one copy of the experts needs 2"
+                + " slots, 3 need 6. Add executors or GPUs, set spark.moe.slots (--slots), lower"
+                + " spark.moe.expert-tp (--expert-tp), or choose a placement with more experts per"
+                + " slot");
+  }
+
+  @Test
   void dataParallelCopiesTheExpertSetOntoDisjointSlots() {
     PlacementPlan plan = PlacementPlan.dataParallel(PlacementPolicy.SHARED_LAYERS, 2, 4, 8, 2);
     assertThat(plan.replicaSlots(1, 3)).containsExactly(3, 7);
