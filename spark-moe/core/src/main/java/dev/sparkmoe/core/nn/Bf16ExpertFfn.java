@@ -5,10 +5,10 @@ import java.nio.FloatBuffer;
 import java.nio.ShortBuffer;
 
 /**
- * An expert FFN {@code down(silu(gate x) * up x)} in bf16 with f32 accumulation: the fused
- * gate|up product ({@link Bf16Gemm}'s kernel), SwiGLU in f32, its result rounded to bf16 for the
- * down product. The gate|up result never leaves native memory but for one row at a time, which
- * SwiGLU reads and the down product's bf16 source receives.
+ * An expert FFN {@code down(silu(gate x) * up x)} in bf16 with f32 accumulation: the fused gate|up
+ * product ({@link Bf16Gemm}'s kernel), SwiGLU in f32, its result rounded to bf16 for the down
+ * product. The gate|up result never leaves native memory but for one row at a time, which SwiGLU
+ * reads and the down product's bf16 source receives.
  *
  * <p>Thread-safe (per-thread workspaces; the weights are only read).
  */
@@ -54,7 +54,12 @@ public final class Bf16ExpertFfn {
 
   /** SwiGLU of each row of {@code gated} ([rows, 2·ffn] f32) into {@code activated} as bf16. */
   private static void activate(
-      FloatBuffer gated, int rows, int ffn, SwiGluKernel swiGlu, float[] row, ShortBuffer activated) {
+      FloatBuffer gated,
+      int rows,
+      int ffn,
+      SwiGluKernel swiGlu,
+      float[] row,
+      ShortBuffer activated) {
     int width = 2 * ffn;
     short[] bits = new short[ffn];
     for (int r = 0; r < rows; r++) {

@@ -11,11 +11,11 @@ import java.util.Optional;
  * product throws with that reason rather than run slowly.
  *
  * <p>Relative error against the f32 product: about 2⁻⁹·√2 per element of {@code a} and {@code w},
- * which at k = 1024 gives ‖c − c_f32‖ / ‖c_f32‖ ≈ 3·10⁻³ on random data ({@code Bf16GemmTest}
- * holds it).
+ * which at k = 1024 gives ‖c − c_f32‖ / ‖c_f32‖ ≈ 3·10⁻³ on random data ({@code Bf16GemmTest} holds
+ * it).
  *
- * <p>Thread-safe: each thread runs on its own stream, primitives and buffers; one oneDNN thread
- * per calling thread with {@code OMP_NUM_THREADS=1}, the rule for Spark task slots.
+ * <p>Thread-safe: each thread runs on its own stream, primitives and buffers; one oneDNN thread per
+ * calling thread with {@code OMP_NUM_THREADS=1}, the rule for Spark task slots.
  */
 public final class Bf16Gemm {
   private Bf16Gemm() {}
@@ -32,9 +32,11 @@ public final class Bf16Gemm {
    *     f32})
    */
   public static void check() {
-    unavailableReason().ifPresent(reason -> {
-      throw new IllegalStateException(reason);
-    });
+    unavailableReason()
+        .ifPresent(
+            reason -> {
+              throw new IllegalStateException("Cannot compute in bf16 on this CPU: " + reason);
+            });
   }
 
   /** The library and kernel, e.g. {@code oneDNN 3.3.4 brg:avx512_core_bf16}, for logs. */
@@ -52,7 +54,15 @@ public final class Bf16Gemm {
    * @throws IllegalStateException where bf16 is unavailable (see {@link #check()})
    */
   public static void multiplyTransposed(
-      float[] a, int aOffset, int lda, int n, int k, Bf16Matrix w, float[] c, int cOffset, int ldc) {
+      float[] a,
+      int aOffset,
+      int lda,
+      int n,
+      int k,
+      Bf16Matrix w,
+      float[] c,
+      int cOffset,
+      int ldc) {
     if (k != w.cols()) {
       throw new IllegalArgumentException(
           String.format(

@@ -12,12 +12,13 @@ import java.util.stream.Stream;
 /**
  * Decides whether the oneDNN implementation picked for bf16 matmuls runs on the CPU's own bf16
  * instructions. We refuse the others rather than run them: without AVX512-BF16 or AMX, oneDNN
- * either emulates bf16 on AVX-512 (the weights still halve but the products run no faster than
- * f32) or falls back to its reference kernels, 10-100× slower; f32 is the better choice there.
+ * either emulates bf16 on AVX-512 (the weights still halve but the products run no faster than f32)
+ * or falls back to its reference kernels, 10-100× slower; f32 is the better choice there.
  */
 final class Bf16Support {
   /** Markers of the implementations that use bf16 instructions (oneDNN's ISA names). */
-  static final List<String> NATIVE_ISAS = List.of("avx512_core_bf16", "avx512_core_amx", "avx2_vnni_2");
+  static final List<String> NATIVE_ISAS =
+      List.of("avx512_core_bf16", "avx512_core_amx", "avx2_vnni_2");
 
   /** The {@code /proc/cpuinfo} flags that name bf16 instructions. */
   static final List<String> BF16_FLAGS = List.of("avx512_bf16", "amx_bf16", "avx_ne_convert");
@@ -28,7 +29,7 @@ final class Bf16Support {
 
   /**
    * Empty when {@code implementation} (a primitive's {@code impl_info_str}) uses bf16 instructions,
-   * else why not, naming the CPU flags found.
+   * else why not (naming the CPU flags found) and the fix.
    */
   static Optional<String> unsupportedReason(String implementation, Set<String> cpuFlags) {
     if (NATIVE_ISAS.stream().anyMatch(implementation::contains)) {
@@ -36,15 +37,15 @@ final class Bf16Support {
     }
     return Optional.of(
         String.format(
-            "Cannot compute in bf16 on this CPU: oneDNN picked %s, which has no bf16 instructions"
-                + " (CPU bf16 flags found: %s; expected one of %s); %s",
+            "oneDNN picked %s, which has no bf16 instructions (CPU bf16 flags found: %s; expected"
+                + " one of %s); %s",
             implementation, bf16Flags(cpuFlags), BF16_FLAGS, FIX));
   }
 
   /** The message for natives that do not load on this platform. */
   static String loadFailure(Throwable cause) {
     return String.format(
-        "Cannot load oneDNN for bf16 compute on %s-%s: %s; %s",
+        "oneDNN's natives do not load on %s-%s: %s; %s",
         System.getProperty("os.name"), System.getProperty("os.arch"), cause, FIX);
   }
 

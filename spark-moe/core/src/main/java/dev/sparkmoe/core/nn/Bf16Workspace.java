@@ -66,7 +66,9 @@ final class Bf16Workspace {
     zeroPadding(source, rows, k);
   }
 
-  /** Source {@code slot} for {@code rows} rows of {@code k}, grown as needed; padding not zeroed. */
+  /**
+   * Source {@code slot} for {@code rows} rows of {@code k}, grown as needed; padding not zeroed.
+   */
   ShortBuffer source(int slot, int rows, int k) {
     long size = (long) padded(rows) * k;
     if (sources[slot] == null || sources[slot].capacity() < size) {

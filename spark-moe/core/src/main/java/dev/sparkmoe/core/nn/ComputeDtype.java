@@ -33,6 +33,8 @@ public enum ComputeDtype {
         String.format(
             "Invalid compute dtype: %s (expected: one of %s)",
             name,
-            Arrays.stream(values()).map(ComputeDtype::optionName).collect(Collectors.joining(", "))));
+            Arrays.stream(values())
+                .map(ComputeDtype::optionName)
+                .collect(Collectors.joining(", "))));
   }
 }

@@ -26,7 +26,9 @@ import org.bytedeco.javacpp.Pointer;
  * spark-moe/bin/moe} and the tests set {@code OMP_NUM_THREADS=1}.
  */
 final class Dnnl {
-  /** Rows x k x m of the probe that decides {@link #unavailableReason()}: an expert-sized product. */
+  /**
+   * Rows x k x m of the probe that decides {@link #unavailableReason()}: an expert-sized product.
+   */
   private static final int PROBE_ROWS = 256;
 
   private static final int PROBE_K = 1024;
@@ -47,9 +49,12 @@ final class Dnnl {
 
   /** The CPU engine; throws with the reason where bf16 is unavailable. */
   static engine engine() {
-    STATE.unavailableReason().ifPresent(reason -> {
-      throw new IllegalStateException(reason);
-    });
+    STATE
+        .unavailableReason()
+        .ifPresent(
+            reason -> {
+              throw new IllegalStateException("Cannot compute in bf16 on this CPU: " + reason);
+            });
     return STATE.engine();
   }
 
@@ -79,7 +84,8 @@ final class Dnnl {
           new matmul(pd), new memory(pd.scratchpad_desc(), engine), pd.impl_info_str().getString());
     } catch (RuntimeException e) {
       throw new IllegalStateException(
-          String.format("Cannot create oneDNN bf16 matmul [%d, %d] x [%d, %d]: %s", rows, k, k, m, e),
+          String.format(
+              "Cannot create oneDNN bf16 matmul [%d, %d] x [%d, %d]: %s", rows, k, k, m, e),
           e);
     }
   }
@@ -109,7 +115,8 @@ final class Dnnl {
     engine cpu;
     try {
       cpu = new engine(engine.kind.cpu, 0);
-    } catch (Throwable e) { // natives that do not load throw UnsatisfiedLinkError or ExceptionInInit
+    } catch (
+        Throwable e) { // natives that do not load throw UnsatisfiedLinkError or ExceptionInInit
       return new State(null, "oneDNN (not loaded)", Optional.of(Bf16Support.loadFailure(e)));
     }
     String implementation =
