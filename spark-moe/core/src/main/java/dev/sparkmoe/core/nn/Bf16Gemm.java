@@ -14,6 +14,8 @@ import java.util.Optional;
  * which at k = 1024 gives ‖c − c_f32‖ / ‖c_f32‖ ≈ 3·10⁻³ on random data ({@code Bf16GemmTest} holds
  * it).
  *
+ * <p>Subnormal inputs count as zero: oneDNN's kernels run with denormals flushed.
+ *
  * <p>Thread-safe: each thread runs on its own stream, primitives and buffers; one oneDNN thread per
  * calling thread with {@code OMP_NUM_THREADS=1}, the rule for Spark task slots.
  */

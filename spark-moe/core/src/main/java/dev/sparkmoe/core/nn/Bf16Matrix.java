@@ -3,13 +3,15 @@ package dev.sparkmoe.core.nn;
 import dev.sparkmoe.core.safetensors.BFloat16;
 import java.nio.ShortBuffer;
 import java.util.Objects;
+import org.bytedeco.dnnl.engine;
 import org.bytedeco.dnnl.memory;
 import org.bytedeco.javacpp.ShortPointer;
 
 /**
  * A weight matrix {@code [rows, cols]} (our [out, in] layout) held in bfloat16 in native memory,
  * two bytes per element, ready for {@link Bf16Gemm}. Built once per expert from bf16 bits as a
- * checkpoint stores them, or from f32 rounded to nearest even.
+ * checkpoint stores them (copied, not decoded), or from f32 rounded to nearest even; then reordered
+ * once into the blocked layout oneDNN's kernel reads ({@link Dnnl#blockedWeights}).
  *
  * <p>Owns its native memory: {@link #close()} frees it, after which products with it throw.
  * Thread-safe for products (they only read it); {@link #close()} must not race with them.
@@ -19,18 +21,18 @@ public final class Bf16Matrix implements AutoCloseable {
 
   private final int rows;
   private final int cols;
-  private ShortPointer data;
   private memory weights;
 
-  private Bf16Matrix(int rows, int cols) {
-    if (rows < 1 || cols < 1) {
-      throw new IllegalArgumentException(
-          String.format("Invalid bf16 matrix shape: [%d, %d] (expected: both >= 1)", rows, cols));
-    }
+  private Bf16Matrix(int rows, int cols, ShortPointer plain) {
     this.rows = rows;
     this.cols = cols;
-    this.data = new ShortPointer((long) rows * cols);
-    this.weights = Dnnl.bind(Dnnl.transposedWeights(cols, rows), Dnnl.engine(), data);
+    engine engine = Dnnl.engine();
+    try (memory from = Dnnl.bind(Dnnl.transposedWeights(cols, rows), engine, plain)) {
+      weights = new memory(Dnnl.blockedWeights(cols, rows), engine);
+      Dnnl.reorder(from, weights);
+    } finally {
+      plain.close();
+    }
   }
 
   /**
@@ -39,10 +41,10 @@ public final class Bf16Matrix implements AutoCloseable {
    * @throws IllegalStateException where bf16 compute is unavailable (the message says why)
    */
   public static Bf16Matrix ofBits(short[] bits, int offset, int rows, int cols) {
-    Bf16Matrix matrix = new Bf16Matrix(rows, cols);
+    ShortPointer plain = plain(rows, cols);
     Objects.checkFromIndexSize(offset, (long) rows * cols, bits.length);
-    matrix.buffer().put(bits, offset, rows * cols);
-    return matrix;
+    plain.asBuffer().put(bits, offset, rows * cols);
+    return new Bf16Matrix(rows, cols, plain);
   }
 
   /**
@@ -51,9 +53,9 @@ public final class Bf16Matrix implements AutoCloseable {
    * @throws IllegalStateException where bf16 compute is unavailable (the message says why)
    */
   public static Bf16Matrix ofFloats(float[] values, int offset, int rows, int cols) {
-    Bf16Matrix matrix = new Bf16Matrix(rows, cols);
+    ShortPointer plain = plain(rows, cols);
     Objects.checkFromIndexSize(offset, (long) rows * cols, values.length);
-    ShortBuffer buffer = matrix.buffer();
+    ShortBuffer buffer = plain.asBuffer();
     short[] chunk = new short[Math.min(CHUNK, rows * cols)];
     for (int done = 0; done < rows * cols; done += chunk.length) {
       int n = Math.min(chunk.length, rows * cols - done);
@@ -62,7 +64,16 @@ public final class Bf16Matrix implements AutoCloseable {
       }
       buffer.put(chunk, 0, n);
     }
-    return matrix;
+    return new Bf16Matrix(rows, cols, plain);
+  }
+
+  private static ShortPointer plain(int rows, int cols) {
+    if (rows < 1 || cols < 1) {
+      throw new IllegalArgumentException(
+          String.format("Invalid bf16 matrix shape: [%d, %d] (expected: both >= 1)", rows, cols));
+    }
+    Dnnl.engine();
+    return new ShortPointer((long) rows * cols);
   }
 
   public int rows() {
@@ -73,43 +84,25 @@ public final class Bf16Matrix implements AutoCloseable {
     return cols;
   }
 
-  /** Native bytes this matrix holds. */
+  /** Native bytes this matrix holds: two per element, plus the blocked layout's padding. */
   public long sizeBytes() {
-    return 2L * rows * cols;
+    return Dnnl.blockedWeights(cols, rows).get_size();
   }
 
-  /** The bf16 value at ({@code row}, {@code col}), as a float (exact). */
-  public float value(int row, int col) {
-    Objects.checkIndex(row, rows);
-    Objects.checkIndex(col, cols);
-    return BFloat16.toFloat(open().get((long) row * cols + col));
-  }
-
-  /** The oneDNN weights memory: {@code [cols, rows]} in {@code ba} order over this data. */
+  /** The oneDNN weights memory, {@code [cols, rows]} in {@link Dnnl#blockedWeights} layout. */
   memory weights() {
-    open();
-    return weights;
-  }
-
-  private ShortBuffer buffer() {
-    return open().asBuffer();
-  }
-
-  private ShortPointer open() {
-    if (data == null) {
+    if (weights == null) {
       throw new IllegalStateException(
           String.format("Cannot use bf16 matrix [%d, %d]: it is closed", rows, cols));
     }
-    return data;
+    return weights;
   }
 
   @Override
   public synchronized void close() {
-    if (data != null) {
+    if (weights != null) {
       weights.close();
-      data.close();
       weights = null;
-      data = null;
     }
   }
 }

@@ -102,9 +102,11 @@ final class Bf16Workspace {
       results[slot] = new FloatPointer(size);
     }
     Bound bound = primitives.computeIfAbsent(List.of(padded, w.cols(), w.rows()), this::create);
+    // A closed matrix throws here, before oneDNN could read freed memory.
+    memory weights = w.weights();
     bound.src().set_data_handle(sources[slot]);
     bound.dst().set_data_handle(results[slot]);
-    bound.primitive().execute(stream, bound.src(), w.weights(), bound.dst());
+    bound.primitive().execute(stream, bound.src(), weights, bound.dst());
     return results[slot].asBuffer();
   }
 
@@ -113,7 +115,7 @@ final class Bf16Workspace {
     int k = shape.get(1);
     int m = shape.get(2);
     return new Bound(
-        Dnnl.matmul(engine, rows, k, m),
+        Dnnl.matmul(engine, rows, k, m, Dnnl.blockedWeights(k, m)),
         new memory(Dnnl.rowMajor(rows, k, memory.data_type.bf16), engine, null),
         new memory(Dnnl.rowMajor(rows, m, memory.data_type.f32), engine, null));
   }

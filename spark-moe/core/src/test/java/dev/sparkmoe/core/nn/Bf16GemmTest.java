@@ -89,18 +89,39 @@ class Bf16GemmTest {
 
   @Test
   void matrixKeepsBitsAsGivenAndRoundsFloatsToNearestEven() {
-    short[] bits = {0x3f80, (short) 0xc000, 0x0001, 0x7f7f};
+    short[] bits = {0x3f80, (short) 0xc000, 0x0081, 0x7f7f};
     try (Bf16Matrix matrix = Bf16Matrix.ofBits(bits, 0, 2, 2)) {
-      assertThat(matrix.value(0, 0)).isEqualTo(1f);
-      assertThat(matrix.value(0, 1)).isEqualTo(-2f);
-      assertThat(matrix.value(1, 0)).isEqualTo(Float.intBitsToFloat(0x00010000));
-      assertThat(matrix.sizeBytes()).isEqualTo(8);
+      assertThat(columns(matrix))
+          .as("identity · wᵀ reads w back")
+          .containsExactly(
+              1f, Float.intBitsToFloat(0x00810000), -2f, Float.intBitsToFloat(0x7f7f0000));
+      assertThat(matrix.sizeBytes()).as("two bytes per element at least").isGreaterThanOrEqualTo(8);
+    }
+    try (Bf16Matrix matrix = Bf16Matrix.ofBits(new short[] {0x0001, 0x3f80}, 0, 1, 2)) {
+      assertThat(columns(matrix))
+          .as("subnormals flush to zero in oneDNN's kernel")
+          .containsExactly(0f, 1f);
     }
     float tie = Float.intBitsToFloat(0x3f808000); // halfway between 0x3f80 and 0x3f81: even wins
-    try (Bf16Matrix matrix = Bf16Matrix.ofFloats(new float[] {tie, 1.0078125f}, 0, 1, 2)) {
-      assertThat(matrix.value(0, 0)).as("tie to even").isEqualTo(1f);
-      assertThat(matrix.value(0, 1)).as("exact in bf16").isEqualTo(1.0078125f);
+    float above = Float.intBitsToFloat(0x3f808001);
+    try (Bf16Matrix matrix =
+        Bf16Matrix.ofFloats(new float[] {tie, 1.0078125f, above, -3f}, 0, 2, 2)) {
+      assertThat(columns(matrix))
+          .as("tie to even, exact, above the tie rounds up, exact")
+          .containsExactly(1f, Float.intBitsToFloat(0x3f810000), 1.0078125f, -3f);
     }
+  }
+
+  /** {@code identity · wᵀ}: column r of the result is row r of w. */
+  private static float[] columns(Bf16Matrix matrix) {
+    int n = matrix.cols();
+    float[] identity = new float[n * n];
+    for (int i = 0; i < n; i++) {
+      identity[i * n + i] = 1f;
+    }
+    float[] c = new float[n * matrix.rows()];
+    Bf16Gemm.multiplyTransposed(identity, n, matrix, c);
+    return c;
   }
 
   @Test
