@@ -1,6 +1,7 @@
 package dev.sparkmoe.core.backend;
 
 import dev.sparkmoe.core.model.ExpertWeights;
+import dev.sparkmoe.core.model.MoeModel;
 
 /**
  * Computes routed experts' FFNs, {@code down(silu(gate x) * up x)}, one call per expert per token
@@ -21,6 +22,15 @@ public interface ExpertBackend extends AutoCloseable {
    * Makes {@code weights} resident on this backend; the handle is valid until the backend closes.
    */
   ResidentExpert upload(ExpertWeights weights);
+
+  /**
+   * Makes expert {@code expert} of {@code layer} resident, reading from {@code model} the form this
+   * backend holds: by default the f32 weights ({@link MoeModel#loadExpert}); a bf16 backend reads
+   * bf16 bits and decodes nothing.
+   */
+  default ResidentExpert upload(MoeModel model, int layer, int expert) {
+    return upload(model.loadExpert(layer, expert));
+  }
 
   /**
    * Computes the expert on {@code numTokens} rows of {@code input} ([numTokens, hidden], row-major)

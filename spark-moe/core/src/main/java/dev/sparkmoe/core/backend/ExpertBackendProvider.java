@@ -1,5 +1,6 @@
 package dev.sparkmoe.core.backend;
 
+import dev.sparkmoe.core.nn.ComputeDtype;
 import java.util.Optional;
 
 /**
@@ -27,5 +28,21 @@ public interface ExpertBackendProvider {
    */
   default ExpertBackend create(String deviceAddress) {
     return create();
+  }
+
+  /**
+   * Creates a backend as {@link #create(String)} that computes in {@code dtype}. Backends that
+   * compute in f32 only (the default) refuse any other dtype.
+   *
+   * @throws IllegalArgumentException if this backend cannot compute in {@code dtype} here
+   */
+  default ExpertBackend create(String deviceAddress, ComputeDtype dtype) {
+    if (dtype != ComputeDtype.F32) {
+      throw new IllegalArgumentException(
+          String.format(
+              "Invalid compute dtype for backend %s: %s (expected: f32)",
+              name(), dtype.optionName()));
+    }
+    return create(deviceAddress);
   }
 }

@@ -1,5 +1,6 @@
 package dev.sparkmoe.core.backend;
 
+import dev.sparkmoe.core.nn.ComputeDtype;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -44,10 +45,22 @@ public final class ExpertBackends {
    * @throws IllegalArgumentException as {@link #create(String)}
    */
   public static ExpertBackend create(String name, String deviceAddress) {
+    return create(name, deviceAddress, ComputeDtype.F32);
+  }
+
+  /**
+   * Creates the backend named {@code name} on the accelerator at {@code deviceAddress}, computing
+   * in {@code dtype} ({@code cpu} supports {@link ComputeDtype#BF16} where the CPU has bf16
+   * instructions).
+   *
+   * @throws IllegalArgumentException as {@link #create(String)}, or if the backend cannot compute
+   *     in {@code dtype} here (the message names the CPU flags found and the fix)
+   */
+  public static ExpertBackend create(String name, String deviceAddress, ComputeDtype dtype) {
     List<ExpertBackendProvider> providers = providers();
     ExpertBackendProvider provider =
         AUTO.equals(name) ? chooseAuto(providers) : usable(name, providers);
-    return provider.create(deviceAddress);
+    return provider.create(deviceAddress, dtype);
   }
 
   /**

@@ -54,7 +54,7 @@ public final class ReferenceForward {
 
   private synchronized ResidentExpert resident(int layer, int expert) {
     if (resident[layer][expert] == null) {
-      resident[layer][expert] = backend.upload(model.loadExpert(layer, expert));
+      resident[layer][expert] = backend.upload(model, layer, expert);
     }
     return resident[layer][expert];
   }

@@ -92,6 +92,30 @@ public final class MoeModel implements Closeable {
   }
 
   /**
+   * Reads one expert's weights as bfloat16 bits, for a backend that computes in bf16: a {@code
+   * BF16} checkpoint's bytes as they are, {@code F16} and {@code F32} rounded once. Only that
+   * expert's bytes are touched.
+   *
+   * @throws IllegalArgumentException if {@code layer} is a dense layer, which has no experts
+   */
+  public Bf16ExpertWeights loadExpertBf16(int layer, int expert) {
+    loadExpertCheck(layer, expert);
+    int hidden = config.hiddenSize();
+    int ffn = config.intermediateSize();
+    int half = ffn * hidden;
+    short[] gateUp = new short[2 * half];
+    readBf16(layout.expertGate(layer, expert), gateUp, 0, half);
+    readBf16(layout.expertUp(layer, expert), gateUp, half, half);
+    short[] down = new short[half];
+    readBf16(layout.expertDown(layer, expert), down, 0, half);
+    return new Bf16ExpertWeights(layer, expert, hidden, ffn, gateUp, down);
+  }
+
+  private void readBf16(String tensor, short[] dst, int offset, int count) {
+    checkpoint.tensor(tensor).dtype().toBf16Bits(checkpoint.bytes(tensor), dst, offset, count);
+  }
+
+  /**
    * Reads one tensor-parallel shard of an expert: of {@code shards} slices of the FFN width, slice
    * {@code shard} covers units {@code [shard·ffn/shards, (shard+1)·ffn/shards)} — those rows of the
    * gate and up projections and those columns of the down projection. Only the slice's bytes are

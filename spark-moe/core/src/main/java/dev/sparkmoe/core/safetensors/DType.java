@@ -82,6 +82,30 @@ public enum DType {
     }
   }
 
+  /**
+   * Reads {@code count} little-endian values of this type from {@code src}'s position, which
+   * advances past them, as bfloat16 bits into {@code dst[dstOffset, dstOffset + count)}: {@code
+   * BF16} bits as they are, {@code F16} and {@code F32} rounded to nearest even.
+   *
+   * @throws BufferUnderflowException if {@code src} holds fewer than {@code count} values
+   */
+  public void toBf16Bits(ByteBuffer src, short[] dst, int dstOffset, int count) {
+    Objects.checkFromIndexSize(dstOffset, count, dst.length);
+    if (this == BF16) {
+      if (src.remaining() / Short.BYTES < count) {
+        throw new BufferUnderflowException();
+      }
+      src.slice().order(ByteOrder.LITTLE_ENDIAN).asShortBuffer().get(dst, dstOffset, count);
+      src.position(src.position() + count * Short.BYTES);
+      return;
+    }
+    float[] values = new float[count];
+    decode(src, values, 0, count);
+    for (int i = 0; i < count; i++) {
+      dst[dstOffset + i] = BFloat16.fromFloat(values[i]);
+    }
+  }
+
   private static void decodeF32(ByteBuffer src, float[] dst, int dstOffset, int count) {
     Objects.checkFromIndexSize(dstOffset, count, dst.length);
     if (src.remaining() / Float.BYTES < count) {
