@@ -85,7 +85,7 @@ public final class CpuExpertBackend implements ExpertBackend {
   @Override
   public String description() {
     return "cpu (BLAS "
-        + Gemm.implementation()
+        + Gemm.description()
         + ", SwiGLU "
         + swiGlu.name().toLowerCase(java.util.Locale.ROOT)
         + ")";
