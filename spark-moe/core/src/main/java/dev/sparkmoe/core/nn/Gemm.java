@@ -160,14 +160,15 @@ public final class Gemm {
     Selection selection = select(choice, loaded, VectorApi.isPresent());
     if (selection.source() == BlasSource.PURE_JAVA) {
       LOG.warn(
-          "BLAS: {} ({}; 20-50x slower than native for netlib's Java BLAS, about 80% of OpenBLAS"
-              + " on one AVX2 core for the Vector API kernel). {}{}",
+          "BLAS: {} ({}; {}). {}",
           selection.description(),
           choice.reason(),
-          INSTALL_HINT,
           VectorApi.isPresent()
-              ? ""
-              : " Or at least start the JVM with --add-modules " + VectorApi.MODULE + ".");
+              ? "about 80% of OpenBLAS on one AVX2 core, less elsewhere"
+              : "20-50x slower than native",
+          VectorApi.isPresent()
+              ? INSTALL_HINT
+              : INSTALL_HINT + " Or at least start the JVM with --add-modules " + VectorApi.MODULE);
     } else {
       LOG.info("BLAS: {} ({})", selection.description(), choice.reason());
     }
