@@ -79,7 +79,7 @@ record BlasChoice(BlasSource source, String library, Optional<Path> nativeLibPat
 
   private static BlasChoice systemChoice(Path library) {
     return new BlasChoice(
-        BlasSource.SYSTEM, library.toString(), Optional.empty(), "found " + library);
+        BlasSource.SYSTEM, library.toString(), Optional.empty(), "on the loader's search path");
   }
 
   private static BlasChoice bundled(Libraries libraries, String why) {

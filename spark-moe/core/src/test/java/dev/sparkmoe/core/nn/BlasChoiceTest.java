@@ -21,6 +21,7 @@ class BlasChoiceTest {
     assertThat(choice.source()).isEqualTo(BlasSource.SYSTEM);
     assertThat(choice.library()).isEqualTo(SYSTEM.toString());
     assertThat(choice.nativeLibPath()).as("netlib loads libblas.so.3 itself").isEmpty();
+    assertThat(choice.reason()).isEqualTo("on the loader's search path");
     assertThat(extractions).as("bundled libraries extracted").hasValue(0);
   }
 
