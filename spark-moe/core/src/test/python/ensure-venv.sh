@@ -7,7 +7,7 @@
 # at once. Otherwise it creates the venv (python3 -m venv), installs requirements.txt (exact pins) and writes the
 # marker last, so an interrupted install is redone on the next run. Pip index: the first entry of
 # `pip config get global.extra-index-url` when that is set (a local mirror), else pip's default plus the PyTorch
-# CPU index, so torch comes as the CPU build. The Maven build runs this in process-test-resources.
+# CPU index, so torch comes as the CPU build. The Maven build runs this in process-test-classes, never when tests are skipped.
 set -euo pipefail
 
 if [[ $# -ne 1 ]]; then

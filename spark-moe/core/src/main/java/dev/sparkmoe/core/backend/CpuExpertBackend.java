@@ -129,7 +129,7 @@ public final class CpuExpertBackend implements ExpertBackend {
     return "cpu ("
         + (dtype == ComputeDtype.BF16
             ? "bf16 " + Bf16Gemm.implementation()
-            : "BLAS " + Gemm.implementation())
+            : "BLAS " + Gemm.description())
         + ", SwiGLU "
         + swiGlu.name().toLowerCase(java.util.Locale.ROOT)
         + ")";

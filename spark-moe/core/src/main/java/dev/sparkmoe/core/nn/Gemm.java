@@ -11,14 +11,21 @@ import org.slf4j.LoggerFactory;
  * product is {@code x · Wᵀ}. The implementation is chosen once per JVM, best first:
  *
  * <ol>
- *   <li>the system BLAS (OpenBLAS) through {@code dev.ludovic.netlib}, the library Spark itself
- *       uses;
+ *   <li>a native BLAS through {@code dev.ludovic.netlib}, the library Spark itself uses: the
+ *       system's {@code libblas.so.3} (an installed OpenBLAS) where the loader finds one, else the
+ *       OpenBLAS bundled in spark-moe's jars ({@code org.bytedeco:openblas}, {@link
+ *       BundledOpenBlas}), so a fresh machine or cluster node runs native code with nothing
+ *       installed;
  *   <li>else our Vector API kernel ({@code VectorGemm}, about 80% of OpenBLAS on one core) where
  *       {@code jdk.incubator.vector} is resolved;
  *   <li>else netlib's pure-Java BLAS, 20-50× slower than native.
  * </ol>
  *
- * Either fallback logs one loud warning with the install hint.
+ * The system property {@value BlasChoice#MODE} narrows the choice: {@code auto} (the default),
+ * {@code system}, {@code bundled} or {@code java}; netlib's own {@code
+ * dev.ludovic.netlib.blas.nativeLibPath} (or {@code nativeLib}), where set, names the library
+ * instead. The choice is made before anything in this JVM touches netlib's {@code BLAS}, which
+ * loads once. One log line names the library and where it came from; a fallback is a warning.
  *
  * <p>Thread-safe. Threads inside the native BLAS follow {@code OPENBLAS_NUM_THREADS}; the rule is
  * one BLAS thread per Spark task slot ({@code OPENBLAS_NUM_THREADS=1}, which {@code
@@ -28,28 +35,50 @@ import org.slf4j.LoggerFactory;
 public final class Gemm {
   private static final Logger LOG = LoggerFactory.getLogger(Gemm.class);
   private static final String INSTALL_HINT =
-      "Install OpenBLAS: apt-get install libopenblas0-pthread (Debian/Ubuntu) or dnf install"
+      "Put org.bytedeco:openblas:linux-x86_64 on the classpath (spark-moe's jars carry it) or"
+          + " install OpenBLAS: apt-get install libopenblas0-pthread (Debian/Ubuntu) or dnf install"
           + " openblas (RHEL/Fedora), so that libblas.so.3 loads.";
-  private static final Sgemm ACTIVE = pick();
+  private static final Selection ACTIVE = pick();
+  private static final Sgemm KERNEL = ACTIVE.sgemm();
+
+  /**
+   * The implementation in use and where its library came from.
+   *
+   * @param description e.g. {@code dev.ludovic.netlib.blas.JNIBLAS on the bundled OpenBLAS ...}
+   */
+  record Selection(Sgemm sgemm, BlasSource source, String description) {}
 
   private Gemm() {}
 
   /** The implementation in use, e.g. {@code dev.ludovic.netlib.blas.JNIBLAS}. */
   public static String implementation() {
-    return ACTIVE.name();
+    return ACTIVE.sgemm().name();
   }
 
-  /** Whether the native (system) BLAS is in use rather than a pure-Java fallback. */
+  /**
+   * The implementation, its library and where that came from, for logs and reports, e.g. {@code
+   * dev.ludovic.netlib.blas.JNIBLAS on the system library /usr/lib/.../libblas.so.3}.
+   */
+  public static String description() {
+    return ACTIVE.description();
+  }
+
+  /** Where the library in use came from. */
+  public static BlasSource source() {
+    return ACTIVE.source();
+  }
+
+  /** Whether a native BLAS (system, configured or bundled) is in use, not a pure-Java fallback. */
   public static boolean isNative() {
-    return ACTIVE instanceof BlasSgemm blas && isNative(blas.blas());
+    return ACTIVE.source() != BlasSource.PURE_JAVA;
   }
 
   /** The implementation in use. */
   public static Sgemm active() {
-    return ACTIVE;
+    return KERNEL;
   }
 
-  /** The system BLAS, where it loads. */
+  /** The native BLAS, where one loads (the system's, or else the bundled one). */
   public static Optional<Sgemm> nativeBlas() {
     BLAS blas = BLAS.getInstance();
     return isNative(blas) ? Optional.of(new BlasSgemm(blas)) : Optional.empty();
@@ -88,7 +117,7 @@ public final class Gemm {
     if (n == 0 || m == 0) {
       return;
     }
-    ACTIVE.multiplyTransposed(a, aOffset, lda, n, k, b, bOffset, ldb, m, c, cOffset, ldc);
+    KERNEL.multiplyTransposed(a, aOffset, lda, n, k, b, bOffset, ldb, m, c, cOffset, ldc);
   }
 
   /** {@code c[n, m] = a[n, k] · w[m, k]ᵀ} for dense, unstrided matrices. */
@@ -113,32 +142,60 @@ public final class Gemm {
     if (n == 0 || m == 0) {
       return;
     }
-    ACTIVE.multiply(a, aOffset, lda, n, k, b, bOffset, ldb, m, c, cOffset, ldc);
+    KERNEL.multiply(a, aOffset, lda, n, k, b, bOffset, ldb, m, c, cOffset, ldc);
   }
 
   private static boolean isNative(BLAS blas) {
     return blas.getClass().getName().endsWith("JNIBLAS");
   }
 
-  private static Sgemm pick() {
-    BLAS blas = BLAS.getInstance();
-    if (isNative(blas)) {
-      LOG.info("BLAS: native system library through {}", blas.getClass().getName());
-      return new BlasSgemm(blas);
-    }
-    if (VectorApi.isPresent()) {
+  private static Selection pick() {
+    BlasChoice choice =
+        BlasChoice.decide(System::getProperty, BlasChoice.Libraries.ofThisMachine());
+    choice
+        .nativeLibPath()
+        .ifPresent(path -> System.setProperty(BlasChoice.NATIVE_LIB_PATH, path.toString()));
+    BLAS loaded =
+        choice.source() == BlasSource.PURE_JAVA ? JavaBLAS.getInstance() : BLAS.getInstance();
+    Selection selection = select(choice, loaded, VectorApi.isPresent());
+    if (selection.source() == BlasSource.PURE_JAVA) {
       LOG.warn(
-          "BLAS: native library not found, using the pure-Java Vector API kernel {} (about 80% of"
-              + " OpenBLAS on one AVX2 core, less elsewhere). {}",
-          VectorGemm.INSTANCE.name(), INSTALL_HINT);
-      return VectorGemm.INSTANCE;
+          "BLAS: {} ({}; {}). {}",
+          selection.description(),
+          choice.reason(),
+          VectorApi.isPresent()
+              ? "about 80% of OpenBLAS on one AVX2 core, less elsewhere"
+              : "20-50x slower than native",
+          VectorApi.isPresent()
+              ? INSTALL_HINT
+              : INSTALL_HINT + " Or at least start the JVM with --add-modules " + VectorApi.MODULE);
+    } else {
+      LOG.info("BLAS: {} ({})", selection.description(), choice.reason());
     }
-    LOG.warn(
-        "BLAS: native library not found, using the pure-Java fallback {} (20-50x slower). {} Or at"
-            + " least start the JVM with --add-modules {} for a faster Java kernel.",
-        blas.getClass().getName(),
-        INSTALL_HINT,
-        VectorApi.MODULE);
-    return new BlasSgemm(blas);
+    return selection;
+  }
+
+  /**
+   * What runs the products, given the choice and what netlib then loaded: the chosen native library
+   * where it loaded, else the best pure-Java kernel.
+   */
+  static Selection select(BlasChoice choice, BLAS loaded, boolean vectorApi) {
+    if (choice.source() != BlasSource.PURE_JAVA && isNative(loaded)) {
+      String on =
+          choice.source() == BlasSource.SYSTEM
+              ? "the system library "
+              : "the " + choice.source().label() + " ";
+      return new Selection(
+          new BlasSgemm(loaded),
+          choice.source(),
+          loaded.getClass().getName() + " on " + on + choice.library());
+    }
+    Sgemm fallback = vectorApi ? VectorGemm.INSTANCE : new BlasSgemm(loaded);
+    String failed =
+        choice.source() == BlasSource.PURE_JAVA ? "" : " (" + choice.library() + " did not load)";
+    return new Selection(
+        fallback,
+        BlasSource.PURE_JAVA,
+        fallback.name() + ", the " + BlasSource.PURE_JAVA.label() + failed);
   }
 }

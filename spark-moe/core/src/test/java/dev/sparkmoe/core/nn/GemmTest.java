@@ -61,10 +61,18 @@ class GemmTest {
   }
 
   @Test
-  void usesTheNativeBlasWhereOpenBlasIsInstalled() {
+  void usesTheSystemOpenBlasWhereInstalledElseTheBundledOne() {
     assertThat(Gemm.implementation())
-        .as("CI installs libopenblas0-pthread; the pure-Java fallback would be 20-50x slower")
+        .as("a native BLAS always loads on linux-x86_64; the pure-Java fallback is 20-50x slower")
         .isEqualTo("dev.ludovic.netlib.blas.JNIBLAS");
+    assertThat(Gemm.isNative()).isTrue();
+    boolean system = LibrarySearch.find("libblas.so.3").isPresent();
+    assertThat(Gemm.source()).isEqualTo(system ? BlasSource.SYSTEM : BlasSource.BUNDLED);
+    assertThat(Gemm.description())
+        .startsWith(
+            system
+                ? "dev.ludovic.netlib.blas.JNIBLAS on the system library /"
+                : "dev.ludovic.netlib.blas.JNIBLAS on the bundled OpenBLAS 0.3.");
   }
 
   private static org.assertj.core.data.Offset<Double> within(double expected) {
