@@ -15,10 +15,10 @@ import org.apache.arrow.memory.BufferAllocator;
 import org.apache.spark.TaskContext;
 
 /**
- * What one executor keeps for one version of a model, one backend and one compute dtype: the memory-mapped model, the
- * dense weights (loaded by the first token-owner task), the backend, and the experts it hosts, each
- * made resident once — never per task, never per layer. Weights are never broadcast: every executor
- * maps its own slices.
+ * What one executor keeps for one version of a model, one backend and one compute dtype: the
+ * memory-mapped model, the dense weights (loaded by the first token-owner task), the backend, and
+ * the experts it hosts, each made resident once — never per task, never per layer. Weights are
+ * never broadcast: every executor maps its own slices.
  *
  * <p>Owned by the executor's {@link ExecutorState}, which hands out the runtime of a model's
  * current {@link ModelFingerprint} and closes a runtime once the model has changed and no task uses

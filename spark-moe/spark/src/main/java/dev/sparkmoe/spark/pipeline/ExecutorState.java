@@ -103,8 +103,7 @@ final class ExecutorState implements AutoCloseable {
    * {@code computeDtype}, in use until the current Spark task completes (or, outside a task, until
    * this state closes).
    */
-  ExecutorRuntime runtimeForTask(
-      String modelPath, String backendName, ComputeDtype computeDtype) {
+  ExecutorRuntime runtimeForTask(String modelPath, String backendName, ComputeDtype computeDtype) {
     ExecutorRuntime runtime = acquire(modelPath, backendName, computeDtype);
     TaskContext task = TaskContext.get();
     if (task != null) {

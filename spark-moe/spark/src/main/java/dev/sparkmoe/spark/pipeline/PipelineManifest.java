@@ -35,7 +35,15 @@ record PipelineManifest(
   /** This manifest with experts placed by {@code plan}. */
   PipelineManifest withPlacement(PlacementPlan plan) {
     return new PipelineManifest(
-        modelPath, backend, kind, activationDtype, computeDtype, plan, partitions, invalidTokens, runId);
+        modelPath,
+        backend,
+        kind,
+        activationDtype,
+        computeDtype,
+        plan,
+        partitions,
+        invalidTokens,
+        runId);
   }
 
   ExecutorRuntime runtime() {

@@ -1,9 +1,9 @@
 package dev.sparkmoe.spark.pipeline;
 
 import dev.sparkmoe.core.backend.ExpertBackends;
-import dev.sparkmoe.core.nn.ComputeDtype;
 import dev.sparkmoe.core.model.ModelConfig;
 import dev.sparkmoe.core.model.MoeModel;
+import dev.sparkmoe.core.nn.ComputeDtype;
 import dev.sparkmoe.core.placement.PlacementPlan;
 import dev.sparkmoe.core.placement.PlacementPolicy;
 import dev.sparkmoe.spark.cluster.ClusterProbe;
