@@ -13,7 +13,7 @@ import java.io.Serializable;
  * @param backend expert backend name
  * @param kind what the final stage outputs
  * @param activationDtype dtype of activations in the shuffle
- * @param computeDtype dtype the experts and attention projections compute in
+ * @param computeDtype dtype the expert FFNs compute in
  * @param placement where every expert lives
  * @param partitions token-owner partitions
  * @param invalidTokens what to do with a row whose tokens the model cannot take
