@@ -2,6 +2,7 @@ package dev.sparkmoe.cuda;
 
 import dev.sparkmoe.core.backend.ExpertBackend;
 import dev.sparkmoe.core.backend.ExpertBackendProvider;
+import dev.sparkmoe.core.nn.ComputeDtype;
 import java.util.Optional;
 
 /**
@@ -39,6 +40,18 @@ public final class CudaBackendProvider implements ExpertBackendProvider {
   @Override
   public ExpertBackend create(String deviceAddress) {
     return CudaExpertBackend.open(forAddress(deviceAddress));
+  }
+
+  /**
+   * As {@link #create(String)}; compute dtype {@link ComputeDtype#BF16} selects the bf16 tensor
+   * cores (f32 accumulation) whatever {@code spark.moe.cuda.dtype} says, {@link ComputeDtype#F32}
+   * keeps that property's type (the GPU always rounds to its tensor-core type).
+   */
+  @Override
+  public ExpertBackend create(String deviceAddress, ComputeDtype dtype) {
+    CudaBackendOptions options = forAddress(deviceAddress);
+    return CudaExpertBackend.open(
+        dtype == ComputeDtype.BF16 ? options.withDtype(TensorDtype.BF16) : options);
   }
 
   static CudaBackendOptions forAddress(String deviceAddress) {

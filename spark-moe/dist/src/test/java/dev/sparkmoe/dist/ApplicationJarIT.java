@@ -12,7 +12,8 @@ import org.junit.jupiter.api.Test;
 
 /**
  * What the application jar holds: the CUDA backend and its ServiceLoader registration (the one
- * place that must have it; the spark module has it at run time only), and none of the benchmarks.
+ * place that must have it; the spark module has it at run time only), oneDNN with its natives for
+ * bf16 compute, and none of the benchmarks.
  */
 class ApplicationJarIT {
   private static final String PROVIDERS =
@@ -36,6 +37,25 @@ class ApplicationJarIT {
           .noneMatch(name -> name.startsWith("dev/sparkmoe/benchmarks/"))
           .noneMatch(name -> name.startsWith("dev/sparkmoe/spark/bench/"))
           .noneMatch(name -> name.startsWith("dev/sparkmoe/spark/cli/Bench"));
+    }
+  }
+
+  @Test
+  void bundlesOneDnnWithItsLinuxNatives() throws IOException {
+    try (JarFile jar = new JarFile(System.getProperty("moe.all.jar"))) {
+      List<String> names = jar.stream().map(JarEntry::getName).toList();
+
+      assertThat(names)
+          .as("bf16 compute (Bf16Gemm) and the JavaCPP loader its bindings use")
+          .contains(
+              "dev/sparkmoe/core/nn/Bf16Gemm.class",
+              "org/bytedeco/dnnl/global/dnnl.class",
+              "org/bytedeco/javacpp/Loader.class");
+      assertThat(names)
+          .as("oneDNN's, JavaCPP's and OpenCL's natives for linux-x86_64")
+          .anyMatch(name -> name.matches("org/bytedeco/dnnl/linux-x86_64/libdnnl\\.so.*"))
+          .anyMatch(name -> name.matches("org/bytedeco/javacpp/linux-x86_64/libjnijavacpp\\.so"))
+          .anyMatch(name -> name.matches("org/bytedeco/opencl/linux-x86_64/libOpenCL\\.so.*"));
     }
   }
 

@@ -6,6 +6,7 @@ import dev.sparkmoe.core.balance.HotExpertReplicas;
 import dev.sparkmoe.core.batch.ActivationDtype;
 import dev.sparkmoe.core.config.MoeOption.Scope;
 import dev.sparkmoe.core.forward.OutputKind;
+import dev.sparkmoe.core.nn.ComputeDtype;
 import dev.sparkmoe.core.placement.PlacementPolicy;
 import dev.sparkmoe.core.plan.ClusterPresets;
 import dev.sparkmoe.core.plan.ClusterSpec;
@@ -36,6 +37,12 @@ public final class MoeOptions {
       builder("activation-dtype", ActivationDtype.class, (k, v) -> ActivationDtype.parse(v))
           .defaultValue("f32")
           .doc("f32, f16 or bf16: activations in the shuffles");
+  public static final MoeOption<ComputeDtype> COMPUTE_DTYPE =
+      builder("compute-dtype", ComputeDtype.class, (k, v) -> ComputeDtype.parse(v))
+          .defaultValue("f32")
+          .doc(
+              "f32 (exact) or bf16: expert FFNs in bf16 with f32 accumulation (oneDNN; CPUs with"
+                  + " AVX512-BF16 or AMX)");
   public static final MoeOption<String> BACKEND =
       builder("backend", String.class, OptionParsers::text)
           .defaultValue("cpu")
@@ -142,6 +149,7 @@ public final class MoeOptions {
           SLOTS,
           PARTITIONS,
           ACTIVATION_DTYPE,
+          COMPUTE_DTYPE,
           BACKEND,
           ID_COLUMN,
           TOKENS_COLUMN,

@@ -68,6 +68,7 @@ class MoeOptionsTest {
             "slots",
             "partitions",
             "activation-dtype",
+            "compute-dtype",
             "backend",
             "id-column",
             "tokens-column",

@@ -6,6 +6,7 @@ import dev.sparkmoe.core.backend.ResidentExpert;
 import dev.sparkmoe.core.model.DenseWeights;
 import dev.sparkmoe.core.model.ModelFingerprint;
 import dev.sparkmoe.core.model.MoeModel;
+import dev.sparkmoe.core.nn.ComputeDtype;
 import dev.sparkmoe.spark.cluster.ExecutorSlot;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
@@ -14,10 +15,10 @@ import org.apache.arrow.memory.BufferAllocator;
 import org.apache.spark.TaskContext;
 
 /**
- * What one executor keeps for one version of a model and one backend: the memory-mapped model, the
- * dense weights (loaded by the first token-owner task), the backend, and the experts it hosts, each
- * made resident once — never per task, never per layer. Weights are never broadcast: every executor
- * maps its own slices.
+ * What one executor keeps for one version of a model, one backend and one compute dtype: the
+ * memory-mapped model, the dense weights (loaded by the first token-owner task), the backend, and
+ * the experts it hosts, each made resident once — never per task, never per layer. Weights are
+ * never broadcast: every executor maps its own slices.
  *
  * <p>Owned by the executor's {@link ExecutorState}, which hands out the runtime of a model's
  * current {@link ModelFingerprint} and closes a runtime once the model has changed and no task uses
@@ -27,6 +28,7 @@ final class ExecutorRuntime implements AutoCloseable {
   private final ModelFingerprint fingerprint;
   private final MoeModel model;
   private final String backendName;
+  private final ComputeDtype computeDtype;
   private final BackendFactory backends;
   private final Map<String, ResidentExpert> experts = new ConcurrentHashMap<>();
   private final AtomicInteger expertLoads = new AtomicInteger();
@@ -34,17 +36,25 @@ final class ExecutorRuntime implements AutoCloseable {
   private volatile ExpertBackend backend;
   private volatile boolean closed;
 
-  /** Creates a backend by name on a device address (null: none); {@link ExpertBackends#create}. */
+  /**
+   * Creates a backend by name on a device address (null: none) computing in a dtype; {@link
+   * ExpertBackends#create}.
+   */
   @FunctionalInterface
   interface BackendFactory {
-    ExpertBackend create(String backendName, String deviceAddress);
+    ExpertBackend create(String backendName, String deviceAddress, ComputeDtype computeDtype);
   }
 
   private ExecutorRuntime(
-      ModelFingerprint fingerprint, MoeModel model, String backendName, BackendFactory backends) {
+      ModelFingerprint fingerprint,
+      MoeModel model,
+      String backendName,
+      ComputeDtype computeDtype,
+      BackendFactory backends) {
     this.fingerprint = fingerprint;
     this.model = model;
     this.backendName = backendName;
+    this.computeDtype = computeDtype;
     this.backends = backends;
   }
 
@@ -53,17 +63,20 @@ final class ExecutorRuntime implements AutoCloseable {
    * on first use.
    */
   static ExecutorRuntime open(
-      ModelFingerprint fingerprint, String backendName, BackendFactory backends) {
+      ModelFingerprint fingerprint,
+      String backendName,
+      ComputeDtype computeDtype,
+      BackendFactory backends) {
     MoeModel model = MoeModel.open(fingerprint.directory());
-    return new ExecutorRuntime(fingerprint, model, backendName, backends);
+    return new ExecutorRuntime(fingerprint, model, backendName, computeDtype, backends);
   }
 
   /**
    * The runtime of the model at {@code modelPath} as it is now, from this executor's {@link
    * ExecutorState}. Inside a Spark task the runtime stays open until the task completes.
    */
-  static ExecutorRuntime get(String modelPath, String backendName) {
-    return ExecutorState.current().runtimeForTask(modelPath, backendName);
+  static ExecutorRuntime get(String modelPath, String backendName, ComputeDtype computeDtype) {
+    return ExecutorState.current().runtimeForTask(modelPath, backendName, computeDtype);
   }
 
   /** The executor's Arrow allocator; codecs take named children of it and close them. */
@@ -77,6 +90,10 @@ final class ExecutorRuntime implements AutoCloseable {
 
   String backendName() {
     return backendName;
+  }
+
+  ComputeDtype computeDtype() {
+    return computeDtype;
   }
 
   MoeModel model() {
@@ -106,7 +123,7 @@ final class ExecutorRuntime implements AutoCloseable {
           // The GPU Spark assigned to this executor's tasks, so executors sharing a node do not
           // all open GPU 0.
           String gpu = TaskContext.get() == null ? null : ExecutorSlot.ofCurrentTask().gpuAddress();
-          backend = backends.create(backendName, gpu);
+          backend = backends.create(backendName, gpu, computeDtype);
         }
         created = backend;
       }
@@ -121,7 +138,9 @@ final class ExecutorRuntime implements AutoCloseable {
 
   /**
    * Tensor-parallel shard {@code shard} of {@code shards} of the expert, made resident on first use
-   * in this executor; only the shard's bytes are read.
+   * in this executor; only the shard's bytes are read. A whole expert goes through {@link
+   * ExpertBackend#upload(MoeModel, int, int)} (a bf16 backend reads bf16 weights straight from the
+   * checkpoint); a shard is decoded to f32 and converted once by the backend.
    */
   ResidentExpert resident(int layer, int expert, int shard, int shards) {
     String key = layer + "/" + expert + "/" + shard + "/" + shards;
@@ -130,7 +149,9 @@ final class ExecutorRuntime implements AutoCloseable {
         k -> {
           checkOpen();
           expertLoads.incrementAndGet();
-          return backend().upload(model.loadExpertShard(layer, expert, shard, shards));
+          return shards == 1
+              ? backend().upload(model, layer, expert)
+              : backend().upload(model.loadExpertShard(layer, expert, shard, shards));
         });
   }
 

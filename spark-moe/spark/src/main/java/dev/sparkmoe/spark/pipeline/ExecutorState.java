@@ -3,6 +3,7 @@ package dev.sparkmoe.spark.pipeline;
 import dev.sparkmoe.core.backend.ExpertBackends;
 import dev.sparkmoe.core.batch.Allocators;
 import dev.sparkmoe.core.model.ModelFingerprint;
+import dev.sparkmoe.core.nn.ComputeDtype;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -18,8 +19,8 @@ import org.slf4j.LoggerFactory;
 
 /**
  * What one executor JVM holds for its lifetime: the Arrow allocator every codec takes children of,
- * and one {@link ExecutorRuntime} per (model path, backend) — the one of the model's current {@link
- * ModelFingerprint}.
+ * and one {@link ExecutorRuntime} per (model path, backend, compute dtype) — the one of the model's
+ * current {@link ModelFingerprint}.
  *
  * <p>Ownership: {@link MoeSparkPlugin}'s executor side creates, {@linkplain #install installs} and
  * closes one per executor where {@code spark.plugins} names the plugin; elsewhere {@link
@@ -98,11 +99,12 @@ final class ExecutorState implements AutoCloseable {
   }
 
   /**
-   * The runtime of the model at {@code modelPath} for backend {@code backendName}, in use until the
-   * current Spark task completes (or, outside a task, until this state closes).
+   * The runtime of the model at {@code modelPath} for backend {@code backendName} computing in
+   * {@code computeDtype}, in use until the current Spark task completes (or, outside a task, until
+   * this state closes).
    */
-  ExecutorRuntime runtimeForTask(String modelPath, String backendName) {
-    ExecutorRuntime runtime = acquire(modelPath, backendName);
+  ExecutorRuntime runtimeForTask(String modelPath, String backendName, ComputeDtype computeDtype) {
+    ExecutorRuntime runtime = acquire(modelPath, backendName, computeDtype);
     TaskContext task = TaskContext.get();
     if (task != null) {
       task.addTaskCompletionListener((TaskCompletionListener) context -> release(runtime));
@@ -117,18 +119,18 @@ final class ExecutorState implements AutoCloseable {
    *
    * @throws IllegalStateException if this state is closed
    */
-  ExecutorRuntime acquire(String modelPath, String backendName) {
+  ExecutorRuntime acquire(String modelPath, String backendName, ComputeDtype computeDtype) {
     ModelFingerprint fingerprint = ModelFingerprint.of(Path.of(modelPath));
     synchronized (this) {
       checkOpen(modelPath);
-      String key = modelPath + "|" + backendName;
+      String key = modelPath + "|" + backendName + "|" + computeDtype.optionName();
       ExecutorRuntime runtime = current.get(key);
       if (runtime == null || !runtime.fingerprint().equals(fingerprint)) {
         if (runtime != null) {
           current.remove(key);
           retire(runtime);
         }
-        runtime = ExecutorRuntime.open(fingerprint, backendName, backends);
+        runtime = ExecutorRuntime.open(fingerprint, backendName, computeDtype, backends);
         current.put(key, runtime);
       }
       users.merge(runtime, 1, Integer::sum);

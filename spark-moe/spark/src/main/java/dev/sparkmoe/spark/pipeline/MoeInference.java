@@ -114,6 +114,14 @@ public final class MoeInference {
     return option(MoeOptions.ACTIVATION_DTYPE.key(), value);
   }
 
+  /**
+   * {@code f32} (default, exact) or {@code bf16}: expert FFNs in bf16 with f32 accumulation, on
+   * CPUs with bf16 instructions.
+   */
+  public MoeInference computeDtype(String value) {
+    return option(MoeOptions.COMPUTE_DTYPE.key(), value);
+  }
+
   /** Token-owner partitions (default: the input's partitions). */
   public MoeInference partitions(int value) {
     return option(MoeOptions.PARTITIONS.key(), Integer.toString(value));
@@ -217,6 +225,7 @@ public final class MoeInference {
         settings.value(MoeOptions.PLACEMENT),
         settings.value(MoeOptions.BACKEND),
         settings.value(MoeOptions.ACTIVATION_DTYPE),
+        settings.value(MoeOptions.COMPUTE_DTYPE),
         settings.find(MoeOptions.PARTITIONS),
         settings.find(MoeOptions.SLOTS),
         InvalidTokenPolicy.parse(settings.value(MoeOptions.ON_INVALID_TOKEN)),

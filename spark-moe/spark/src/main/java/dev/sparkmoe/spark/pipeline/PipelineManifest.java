@@ -2,6 +2,7 @@ package dev.sparkmoe.spark.pipeline;
 
 import dev.sparkmoe.core.batch.ActivationDtype;
 import dev.sparkmoe.core.forward.OutputKind;
+import dev.sparkmoe.core.nn.ComputeDtype;
 import dev.sparkmoe.core.placement.PlacementPlan;
 import java.io.Serializable;
 
@@ -12,6 +13,7 @@ import java.io.Serializable;
  * @param backend expert backend name
  * @param kind what the final stage outputs
  * @param activationDtype dtype of activations in the shuffle
+ * @param computeDtype dtype the expert FFNs compute in
  * @param placement where every expert lives
  * @param partitions token-owner partitions
  * @param invalidTokens what to do with a row whose tokens the model cannot take
@@ -22,6 +24,7 @@ record PipelineManifest(
     String backend,
     OutputKind kind,
     ActivationDtype activationDtype,
+    ComputeDtype computeDtype,
     PlacementPlan placement,
     int partitions,
     InvalidTokenPolicy invalidTokens,
@@ -32,10 +35,18 @@ record PipelineManifest(
   /** This manifest with experts placed by {@code plan}. */
   PipelineManifest withPlacement(PlacementPlan plan) {
     return new PipelineManifest(
-        modelPath, backend, kind, activationDtype, plan, partitions, invalidTokens, runId);
+        modelPath,
+        backend,
+        kind,
+        activationDtype,
+        computeDtype,
+        plan,
+        partitions,
+        invalidTokens,
+        runId);
   }
 
   ExecutorRuntime runtime() {
-    return ExecutorRuntime.get(modelPath, backend);
+    return ExecutorRuntime.get(modelPath, backend, computeDtype);
   }
 }

@@ -3,6 +3,7 @@ package dev.sparkmoe.spark.pipeline;
 import dev.sparkmoe.core.backend.ExpertBackends;
 import dev.sparkmoe.core.model.ModelConfig;
 import dev.sparkmoe.core.model.MoeModel;
+import dev.sparkmoe.core.nn.ComputeDtype;
 import dev.sparkmoe.core.placement.PlacementPlan;
 import dev.sparkmoe.core.placement.PlacementPolicy;
 import dev.sparkmoe.spark.cluster.ClusterProbe;
@@ -105,12 +106,19 @@ final class PipelineRunner {
   }
 
   /**
-   * Checks, before any task, that the backend exists (and runs here in local mode) and the model
-   * opens.
+   * Checks, before any task, that the backend exists (and runs here in local mode, in the compute
+   * dtype asked for) and the model opens.
    */
   private ModelConfig checkBackendAndModel(SparkSession spark) {
     if (spark.sparkContext().isLocal()) {
       ExpertBackends.check(options.backend()); // the tasks run in this JVM
+      if (options.computeDtype() != ComputeDtype.F32) {
+        ExpertBackends.create(options.backend(), null, options.computeDtype()).close();
+      }
+      LOG.info(
+          "spark-moe: compute dtype {} on backend {}",
+          options.computeDtype().optionName(),
+          options.backend());
     } else {
       ExpertBackends.checkName(options.backend()); // the executors hold the GPUs, not the driver
     }
@@ -125,6 +133,7 @@ final class PipelineRunner {
         options.backend(),
         options.kind(),
         options.activationDtype(),
+        options.computeDtype(),
         placement,
         partitions,
         options.invalidTokens(),

@@ -2,6 +2,7 @@ package dev.sparkmoe.spark.pipeline;
 
 import dev.sparkmoe.core.batch.ActivationDtype;
 import dev.sparkmoe.core.forward.OutputKind;
+import dev.sparkmoe.core.nn.ComputeDtype;
 import dev.sparkmoe.core.placement.PlacementPolicy;
 import java.util.Optional;
 
@@ -17,6 +18,7 @@ record ResolvedOptions(
     PlacementPolicy placement,
     String backend,
     ActivationDtype activationDtype,
+    ComputeDtype computeDtype,
     Optional<Integer> partitions,
     Optional<Integer> slots,
     InvalidTokenPolicy invalidTokens,

@@ -80,6 +80,12 @@ class BadOptionsCliTest {
   }
 
   @Test
+  void unknownComputeDtype() {
+    infer("fp8", "--compute-dtype", "fp8")
+        .assertFailed("Invalid compute dtype: fp8 (expected: one of f32, bf16)", out("fp8"));
+  }
+
+  @Test
   void moreExpertsThanSlotsForOnePerGpu() {
     // The tiny model has 2 layers × 8 experts: one-per-gpu needs 16 slots, and local[2] has 2.
     infer("one-per-gpu", "--placement", "one-per-gpu")

@@ -81,8 +81,8 @@ class SessionOptionsTest {
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage(
             "Invalid option: cluster (expected: one of placement, slots, partitions,"
-                + " activation-dtype, backend, id-column, tokens-column, on-invalid-token,"
-                + " wave-rows, sample-rows, replicas, capacity-factor, data-parallel, expert-tp,"
-                + " slot-memory, kind, output)");
+                + " activation-dtype, compute-dtype, backend, id-column, tokens-column,"
+                + " on-invalid-token, wave-rows, sample-rows, replicas, capacity-factor,"
+                + " data-parallel, expert-tp, slot-memory, kind, output)");
   }
 }

@@ -9,6 +9,7 @@ import dev.sparkmoe.core.backend.ResidentExpert;
 import dev.sparkmoe.core.model.ExpertWeights;
 import dev.sparkmoe.core.model.ModelFixtures;
 import dev.sparkmoe.core.model.MoeModel;
+import dev.sparkmoe.core.nn.ComputeDtype;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -41,21 +42,27 @@ class ExecutorStateTest {
 
   @Test
   void anUnchangedModelKeepsItsRuntime() {
-    ExecutorRuntime first = state.acquire(model, "cpu");
-    ExecutorRuntime again = state.acquire(model, "cpu");
+    ExecutorRuntime first = state.acquire(model, "cpu", ComputeDtype.F32);
+    ExecutorRuntime again = state.acquire(model, "cpu", ComputeDtype.F32);
     assertThat(again).isSameAs(first);
-    assertThat(state.acquire(model, "other")).as("one runtime per backend").isNotSameAs(first);
+    assertThat(state.acquire(model, "other", ComputeDtype.F32))
+        .as("one runtime per backend")
+        .isNotSameAs(first);
+    ExecutorRuntime bf16 = state.acquire(model, "cpu", ComputeDtype.BF16);
+    assertThat(bf16).as("one runtime per compute dtype").isNotSameAs(first);
+    assertThat(bf16.computeDtype()).isEqualTo(ComputeDtype.BF16);
+    assertThat(first.computeDtype()).isEqualTo(ComputeDtype.F32);
   }
 
   @Test
   void aModelRewrittenAtTheSamePathIsServedFreshAndTheStaleRuntimeClosesWithItsLastUse() {
-    ExecutorRuntime stale = state.acquire(model, "cpu");
-    state.acquire(model, "cpu");
+    ExecutorRuntime stale = state.acquire(model, "cpu", ComputeDtype.F32);
+    state.acquire(model, "cpu", ComputeDtype.F32);
     float[] oldEmbedding = stale.dense().embedding();
     stale.resident(0, 1);
     rewrite();
 
-    ExecutorRuntime fresh = state.acquire(model, "cpu");
+    ExecutorRuntime fresh = state.acquire(model, "cpu", ComputeDtype.F32);
     assertThat(fresh).isNotSameAs(stale);
     assertThat(fresh.dense().embedding())
         .as("the rewritten model's weights (generator seed 7), not the cached ones")
@@ -83,11 +90,11 @@ class ExecutorStateTest {
 
   @Test
   void anIdleStaleRuntimeClosesAtTheNextAcquire() {
-    ExecutorRuntime stale = state.acquire(model, "cpu");
+    ExecutorRuntime stale = state.acquire(model, "cpu", ComputeDtype.F32);
     state.release(stale);
     assertThat(stale.isClosed()).as("current, though unused").isFalse();
     rewrite();
-    ExecutorRuntime fresh = state.acquire(model, "cpu");
+    ExecutorRuntime fresh = state.acquire(model, "cpu", ComputeDtype.F32);
     assertThat(stale.isClosed()).isTrue();
     assertThat(fresh.isClosed()).isFalse();
     assertThat(state.openRuntimes()).containsExactly(fresh);
@@ -95,7 +102,7 @@ class ExecutorStateTest {
 
   @Test
   void closingReleasesEveryBackendAndModelEvenInUse() {
-    ExecutorRuntime runtime = state.acquire(model, "cpu");
+    ExecutorRuntime runtime = state.acquire(model, "cpu", ComputeDtype.F32);
     runtime.resident(0, 3);
     runtime.resident(1, 5);
     assertThat(runtime.expertLoads()).isEqualTo(2);
@@ -103,7 +110,7 @@ class ExecutorStateTest {
     assertThat(runtime.isClosed()).isTrue();
     assertThat(backends).singleElement().extracting(b -> b.closes).isEqualTo(1);
     assertThat(state.isClosed()).isTrue();
-    assertThatThrownBy(() -> state.acquire(model, "cpu"))
+    assertThatThrownBy(() -> state.acquire(model, "cpu", ComputeDtype.F32))
         .isInstanceOf(IllegalStateException.class)
         .hasMessage(
             "Cannot load model %s on executor state executor-state-test: it is closed (the"
@@ -115,7 +122,7 @@ class ExecutorStateTest {
 
   @Test
   void closingRunsTheAllocatorLeakCheck() {
-    ExecutorRuntime runtime = state.acquire(model, "cpu");
+    ExecutorRuntime runtime = state.acquire(model, "cpu", ComputeDtype.F32);
     runtime.backend();
     // Left open: once its allocator has closed, Arrow refuses to release a buffer of it.
     ArrowBuf leaked = state.allocator().buffer(64);
@@ -149,7 +156,7 @@ class ExecutorStateTest {
     }
   }
 
-  private ExpertBackend backend(String name, String deviceAddress) {
+  private ExpertBackend backend(String name, String deviceAddress, ComputeDtype dtype) {
     assertThat(deviceAddress).as("no task, no GPU").isNull();
     ClosingBackend backend = new ClosingBackend(new CpuExpertBackend());
     backends.add(backend);

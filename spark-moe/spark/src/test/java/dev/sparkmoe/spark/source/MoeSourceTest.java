@@ -133,10 +133,10 @@ class MoeSourceTest {
     assertThatThrownBy(() -> moe().option("input", "docs").option("slot", "2").load())
         .hasMessage(
             "Invalid option of format moe: slot (expected: one of model, input, kind,"
-                + " input-format, placement, slots, partitions, activation-dtype, backend,"
-                + " id-column, tokens-column, on-invalid-token, wave-rows, sample-rows, replicas,"
-                + " capacity-factor, data-parallel, expert-tp, slot-memory, or input.<option of"
-                + " the input format>)");
+                + " input-format, placement, slots, partitions, activation-dtype, compute-dtype,"
+                + " backend, id-column, tokens-column, on-invalid-token, wave-rows, sample-rows,"
+                + " replicas, capacity-factor, data-parallel, expert-tp, slot-memory, or"
+                + " input.<option of the input format>)");
     assertThatThrownBy(() -> moe().option("input", "docs").load("/elsewhere"))
         .hasMessage(
             "Invalid input of format moe: both option input (docs) and load(/elsewhere) are given"
