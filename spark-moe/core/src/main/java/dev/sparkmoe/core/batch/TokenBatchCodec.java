@@ -198,7 +198,8 @@ public final class TokenBatchCodec {
   }
 
   private static IllegalArgumentException cannotDecode(String batchName, Exception cause) {
-    String reason = cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
+    String reason =
+        cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
     return new IllegalArgumentException(
         String.format("Cannot decode %s: %s", batchName, reason), cause);
   }

@@ -188,8 +188,14 @@ class ExchangeEndpointsTest {
   void aTruncatedDispatchBatchNamesItsLayerAndSlot() {
     DispatchBatch batch =
         new DispatchBatch(
-            2, 0, model.config().hiddenSize(), new long[] {0}, new int[1], new int[] {0},
-            new float[] {1f}, floats(model.config().hiddenSize()));
+            2,
+            0,
+            model.config().hiddenSize(),
+            new long[] {0},
+            new int[1],
+            new int[] {0},
+            new float[] {1f},
+            floats(model.config().hiddenSize()));
     byte[] whole = codec.encode(batch, ActivationDtype.F32);
     ExpertSide slot =
         new ExpertSide(
