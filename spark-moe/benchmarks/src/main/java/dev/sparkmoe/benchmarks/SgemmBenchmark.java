@@ -69,7 +69,12 @@ public class SgemmBenchmark {
     return switch (name) {
       case "native" ->
           Gemm.nativeBlas()
-              .orElseThrow(() -> new IllegalStateException("Cannot load the native BLAS"));
+              .orElseThrow(
+                  () ->
+                      new IllegalStateException(
+                          "Cannot load the native BLAS: netlib found no system libblas.so.3"
+                              + " (install OpenBLAS, or set"
+                              + " -Ddev.ludovic.netlib.blas.nativeLibPath=<libblas.so>)"));
       case "vector" ->
           Gemm.vectorKernel()
               .orElseThrow(

@@ -24,7 +24,18 @@ public final class IoErrors {
    * @param action what was attempted, naming the thing: {@code "read /models/m/config.json"}
    */
   public static UncheckedIOException cannot(String action, IOException cause) {
-    return new UncheckedIOException("Cannot " + action + ": " + reason(cause), cause);
+    return new UncheckedIOException(
+        "Cannot " + action + ": " + reason(cause) + otherFile(action, cause), cause);
+  }
+
+  /** The failing file, where the action touches several and names another one. */
+  private static String otherFile(String action, IOException cause) {
+    if (cause instanceof FileSystemException fs
+        && fs.getFile() != null
+        && !action.contains(fs.getFile())) {
+      return " (" + fs.getFile() + ")";
+    }
+    return "";
   }
 
   /** A one-line reason for an I/O failure, without the path the JDK puts in some messages. */

@@ -26,6 +26,18 @@ class IoErrorsTest {
   }
 
   @Test
+  void aFileOtherThanTheNamedOneIsNamedAfterTheReason() {
+    Path missing = dir.resolve("torch-embeddings.f32");
+    IOException cause = catchIo(() -> Files.readAllBytes(missing));
+
+    UncheckedIOException error = IoErrors.cannot("run the PyTorch peer in " + dir, cause);
+
+    assertThat(error)
+        .hasMessage(
+            "Cannot run the PyTorch peer in " + dir + ": file does not exist (" + missing + ")");
+  }
+
+  @Test
   void fileSystemReasonsAreSpelledOutWithoutRepeatingThePath() {
     assertThat(IoErrors.reason(new java.nio.file.NotDirectoryException("/m/x")))
         .isEqualTo("not a directory");

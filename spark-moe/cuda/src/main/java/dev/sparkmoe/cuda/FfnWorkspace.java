@@ -106,7 +106,8 @@ final class FfnWorkspace implements AutoCloseable {
         owned.get(i).close();
       } catch (Exception e) {
         if (failure == null) {
-          failure = new IllegalStateException("Cannot free the CUDA FFN workspace", e);
+          failure =
+              new IllegalStateException("Cannot free the CUDA FFN workspace: " + e.getMessage(), e);
         } else {
           failure.addSuppressed(e);
         }

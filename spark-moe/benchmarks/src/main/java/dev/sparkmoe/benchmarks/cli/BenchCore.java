@@ -67,7 +67,7 @@ final class BenchCore {
       future.get();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new IllegalStateException("Interrupted while running the core engine", e);
+      throw new IllegalStateException("Cannot run the core engine: interrupted", e);
     } catch (ExecutionException e) {
       throw new IllegalStateException("Cannot run the core engine: " + e.getCause(), e.getCause());
     }

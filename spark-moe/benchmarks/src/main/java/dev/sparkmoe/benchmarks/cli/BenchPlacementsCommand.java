@@ -4,6 +4,7 @@ import dev.sparkmoe.benchmarks.placements.BenchRuns;
 import dev.sparkmoe.benchmarks.placements.PlacementComparison;
 import dev.sparkmoe.benchmarks.placements.PlacementPlots;
 import dev.sparkmoe.benchmarks.placements.PlacementResult;
+import dev.sparkmoe.core.IoErrors;
 import dev.sparkmoe.core.generate.ModelGenerator;
 import dev.sparkmoe.core.generate.ModelSpec;
 import dev.sparkmoe.core.model.ModelConfig;
@@ -16,7 +17,6 @@ import dev.sparkmoe.core.plan.ModelShape;
 import dev.sparkmoe.core.plan.Planner;
 import java.io.IOException;
 import java.io.PrintWriter;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.LocalDate;
@@ -268,7 +268,7 @@ final class BenchPlacementsCommand implements Callable<Integer> {
     try {
       Files.createDirectories(dir);
     } catch (IOException e) {
-      throw new UncheckedIOException("Cannot create " + dir, e);
+      throw IoErrors.cannot("create " + dir, e);
     }
   }
 
@@ -276,7 +276,7 @@ final class BenchPlacementsCommand implements Callable<Integer> {
     try {
       Files.writeString(file, text);
     } catch (IOException e) {
-      throw new UncheckedIOException("Cannot write " + file, e);
+      throw IoErrors.cannot("write " + file, e);
     }
   }
 }

@@ -3,8 +3,8 @@ package dev.sparkmoe.benchmarks.cli;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.sparkmoe.core.IoErrors;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
 import java.nio.ByteOrder;
 import java.nio.FloatBuffer;
@@ -56,7 +56,7 @@ final class BenchTorch {
           JSON.treeToValue(summary.path("forward_seconds"), double[].class),
           read(out, workload.rows().size(), workload.config().hiddenSize()));
     } catch (IOException e) {
-      throw new UncheckedIOException("Cannot run the PyTorch peer", e);
+      throw IoErrors.cannot("run the PyTorch peer " + script + " in " + work, e);
     }
   }
 
@@ -80,7 +80,7 @@ final class BenchTorch {
     } catch (InterruptedException e) {
       process.destroyForcibly();
       Thread.currentThread().interrupt();
-      throw new IllegalStateException("Interrupted while running the PyTorch peer", e);
+      throw new IllegalStateException("Cannot run the PyTorch peer: interrupted", e);
     }
     String output = Files.readString(log, StandardCharsets.UTF_8);
     if (process.exitValue() != 0) {

@@ -1,12 +1,12 @@
 package dev.sparkmoe.benchmarks.cli;
 
+import dev.sparkmoe.core.IoErrors;
 import dev.sparkmoe.core.generate.ModelGenerator;
 import dev.sparkmoe.core.generate.ModelSpec;
 import dev.sparkmoe.core.generate.TokenGenerator;
 import dev.sparkmoe.core.model.ModelConfig;
 import dev.sparkmoe.core.model.MoeModel;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -125,7 +125,7 @@ record BenchWorkload(
       Files.writeString(marker, spec.toString());
       return dir;
     } catch (IOException e) {
-      throw new UncheckedIOException("Cannot prepare the benchmark model in " + dir, e);
+      throw IoErrors.cannot("prepare the benchmark model in " + dir, e);
     }
   }
 }

@@ -1,7 +1,7 @@
 package dev.sparkmoe.benchmarks.placements;
 
+import dev.sparkmoe.core.IoErrors;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.List;
@@ -46,7 +46,7 @@ public final class BenchRuns {
       Files.createDirectories(out);
       Files.deleteIfExists(result);
     } catch (IOException e) {
-      throw new UncheckedIOException("Cannot prepare " + out, e);
+      throw IoErrors.cannot("prepare " + result + " in " + out, e);
     }
     List<String> args =
         List.of(

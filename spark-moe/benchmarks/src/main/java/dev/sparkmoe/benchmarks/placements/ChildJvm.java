@@ -1,8 +1,8 @@
 package dev.sparkmoe.benchmarks.placements;
 
+import dev.sparkmoe.core.IoErrors;
 import java.io.File;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.lang.management.ManagementFactory;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -65,7 +65,7 @@ final class ChildJvm {
                 mainClass.getSimpleName(), process.exitValue(), log));
       }
     } catch (IOException e) {
-      throw new UncheckedIOException("Cannot start a child JVM for " + mainClass.getName(), e);
+      throw IoErrors.cannot("start a child JVM for " + mainClass.getName(), e);
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
       throw new IllegalStateException("Cannot run " + mainClass.getName() + ": interrupted", e);

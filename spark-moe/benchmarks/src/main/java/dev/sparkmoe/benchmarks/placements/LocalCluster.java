@@ -1,8 +1,8 @@
 package dev.sparkmoe.benchmarks.placements;
 
+import dev.sparkmoe.core.IoErrors;
 import dev.sparkmoe.spark.pipeline.MoeKryoRegistrator;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -80,7 +80,7 @@ final class LocalCluster {
     try {
       Files.createDirectories(home.resolve("jars"));
     } catch (IOException e) {
-      throw new UncheckedIOException("Cannot create " + home.resolve("jars"), e);
+      throw IoErrors.cannot("create " + home.resolve("jars"), e);
     }
   }
 

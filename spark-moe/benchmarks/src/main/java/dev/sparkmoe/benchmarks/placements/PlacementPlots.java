@@ -1,8 +1,8 @@
 package dev.sparkmoe.benchmarks.placements;
 
+import dev.sparkmoe.core.IoErrors;
 import java.awt.Color;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -100,7 +100,7 @@ public final class PlacementPlots {
     try {
       BitmapEncoder.saveBitmap(chart, file.toString(), BitmapEncoder.BitmapFormat.PNG);
     } catch (IOException e) {
-      throw new UncheckedIOException("Cannot write plot " + file, e);
+      throw IoErrors.cannot("write plot " + file, e);
     }
   }
 }

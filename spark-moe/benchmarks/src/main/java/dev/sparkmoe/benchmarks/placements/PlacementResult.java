@@ -2,10 +2,10 @@ package dev.sparkmoe.benchmarks.placements;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 import com.fasterxml.jackson.databind.SerializationFeature;
+import dev.sparkmoe.core.IoErrors;
 import dev.sparkmoe.core.plan.SparkCosts;
 import dev.sparkmoe.spark.pipeline.RunReport;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Path;
 
 /**
@@ -38,7 +38,7 @@ public record PlacementResult(
     try {
       JSON.writeValue(file.toFile(), this);
     } catch (IOException e) {
-      throw new UncheckedIOException("Cannot write " + file, e);
+      throw IoErrors.cannot("write placement result " + file, e);
     }
   }
 
@@ -46,7 +46,7 @@ public record PlacementResult(
     try {
       return JSON.readValue(file.toFile(), PlacementResult.class);
     } catch (IOException e) {
-      throw new UncheckedIOException("Cannot read placement result " + file, e);
+      throw IoErrors.cannot("read placement result " + file, e);
     }
   }
 }

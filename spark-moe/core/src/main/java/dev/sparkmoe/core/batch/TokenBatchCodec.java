@@ -103,7 +103,16 @@ public final class TokenBatchCodec {
    *     above, for example a combine stream
    */
   public DispatchBatch decodeDispatch(byte[] bytes) {
-    return read(bytes, BatchKind.DISPATCH, BatchColumns::toDispatch);
+    return read(bytes, BatchKind.DISPATCH, BatchColumns::toDispatch, "");
+  }
+
+  /**
+   * As {@link #decodeDispatch(byte[])}; a failure names {@code origin}, where the bytes come from.
+   *
+   * @param origin for error messages: {@code "of layer 2 for slot 5"}
+   */
+  public DispatchBatch decodeDispatch(byte[] bytes, String origin) {
+    return read(bytes, BatchKind.DISPATCH, BatchColumns::toDispatch, " " + origin);
   }
 
   /**
@@ -113,7 +122,16 @@ public final class TokenBatchCodec {
    *     for example a dispatch stream
    */
   public CombineBatch decodeCombine(byte[] bytes) {
-    return read(bytes, BatchKind.COMBINE, BatchColumns::toCombine);
+    return read(bytes, BatchKind.COMBINE, BatchColumns::toCombine, "");
+  }
+
+  /**
+   * As {@link #decodeCombine(byte[])}; a failure names {@code origin}, where the bytes come from.
+   *
+   * @param origin for error messages: {@code "of layer 2 for partition 7"}
+   */
+  public CombineBatch decodeCombine(byte[] bytes, String origin) {
+    return read(bytes, BatchKind.COMBINE, BatchColumns::toCombine, " " + origin);
   }
 
   private byte[] write(BatchHeader header, int numTokens, Consumer<VectorSchemaRoot> fill) {
@@ -128,51 +146,62 @@ public final class TokenBatchCodec {
         writer.writeBatch();
         writer.end();
       } catch (IOException e) {
-        throw new UncheckedIOException("Cannot write token batch to memory", e);
+        throw new UncheckedIOException(
+            String.format(
+                "Cannot encode %s batch of layer %d: %s",
+                header.kind().metadataName(), header.layer(), e.getMessage()),
+            e);
       }
       return out.toByteArray();
     }
   }
 
   private <T> T read(
-      byte[] bytes, BatchKind kind, BiFunction<BatchHeader, VectorSchemaRoot, T> extract) {
+      byte[] bytes,
+      BatchKind kind,
+      BiFunction<BatchHeader, VectorSchemaRoot, T> extract,
+      String origin) {
     String name = kind.metadataName();
-    Objects.requireNonNull(bytes, () -> "Invalid " + name + " stream: null");
+    String batchName = name + " batch" + origin;
+    Objects.requireNonNull(bytes, () -> "Invalid " + name + " stream" + origin + ": null");
     try (BufferAllocator child = allocator.newChildAllocator(name + "-decode", 0, Long.MAX_VALUE);
         ArrowStreamReader reader =
             new ArrowStreamReader(new ByteArrayReadableSeekableByteChannel(bytes), child)) {
-      VectorSchemaRoot root = readSchema(reader, name);
+      VectorSchemaRoot root = readSchema(reader, batchName);
       BatchHeader header = TokenBatchSchema.read(root.getSchema(), kind);
-      checkBatchCount(loadNextBatch(reader, name), name, "no record batch");
+      checkBatchCount(loadNextBatch(reader, batchName), name + origin, "no record batch");
       T batch = extract.apply(header, root);
-      checkBatchCount(!loadNextBatch(reader, name), name, "more than one record batch");
+      checkBatchCount(
+          !loadNextBatch(reader, batchName), name + origin, "more than one record batch");
       return batch;
     } catch (IOException e) {
-      throw cannotDecode(name, e);
+      throw cannotDecode(batchName, e);
     }
   }
 
   // Arrow reports malformed input with assorted runtime exceptions; for bytes in memory, so does
   // an IOException.
-  private static VectorSchemaRoot readSchema(ArrowStreamReader reader, String kind) {
+  private static VectorSchemaRoot readSchema(ArrowStreamReader reader, String batchName) {
     try {
       return reader.getVectorSchemaRoot();
     } catch (IOException | RuntimeException e) {
-      throw cannotDecode(kind, e);
+      throw cannotDecode(batchName, e);
     }
   }
 
-  private static boolean loadNextBatch(ArrowStreamReader reader, String kind) {
+  private static boolean loadNextBatch(ArrowStreamReader reader, String batchName) {
     try {
       return reader.loadNextBatch();
     } catch (IOException | RuntimeException e) {
-      throw cannotDecode(kind, e);
+      throw cannotDecode(batchName, e);
     }
   }
 
-  private static IllegalArgumentException cannotDecode(String kind, Exception cause) {
+  private static IllegalArgumentException cannotDecode(String batchName, Exception cause) {
+    String reason =
+        cause.getMessage() == null ? cause.getClass().getSimpleName() : cause.getMessage();
     return new IllegalArgumentException(
-        String.format("Cannot decode %s batch: %s", kind, cause.getMessage()), cause);
+        String.format("Cannot decode %s: %s", batchName, reason), cause);
   }
 
   private static void checkBatchCount(boolean expected, String kind, String found) {

@@ -1,5 +1,6 @@
 package dev.sparkmoe.core.config;
 
+import dev.sparkmoe.core.Checks;
 import java.util.List;
 import java.util.Optional;
 
@@ -47,11 +48,11 @@ public record MoeOption<T>(
   }
 
   public MoeOption {
-    Checks.check(
+    Checks.checkArgument(
         key.matches("[a-z0-9.-]+"),
         "Invalid key: %s (expected: lower-case with dots and dashes)",
         key);
-    Checks.check(
+    Checks.checkArgument(
         defaultDoc != null,
         "Invalid option %s: no default documented (expected: a default or a defaultDoc)",
         key);

@@ -23,6 +23,7 @@ import java.util.function.Consumer;
  * <p>Not thread-safe: one per slot and layer, consumed by one thread.
  */
 public final class ExpertSide implements Iterator<ReturnBatch> {
+  private final String origin;
   private final ExpertWorker worker;
   private final TokenBatchCodec codec;
   private final ActivationDtype dtype;
@@ -37,12 +38,16 @@ public final class ExpertSide implements Iterator<ReturnBatch> {
   private boolean reported;
 
   /**
+   * @param layer the layer the batches belong to, for error messages
+   * @param slot the expert slot, for error messages
    * @param batches encoded dispatch batches, in any order
    * @param numExperts experts per layer, for {@link ExpertStats#tokensPerExpert}
    * @param thresholds each expert's capacity threshold, or null for dropless
    * @param listener gets the statistics once the input is exhausted
    */
   public ExpertSide(
+      int layer,
+      int slot,
       ExpertWorker worker,
       TokenBatchCodec codec,
       ActivationDtype dtype,
@@ -50,6 +55,7 @@ public final class ExpertSide implements Iterator<ReturnBatch> {
       int numExperts,
       float[] thresholds,
       Consumer<ExpertStats> listener) {
+    this.origin = "of layer " + layer + " for slot " + slot;
     this.worker = worker;
     this.codec = codec;
     this.dtype = dtype;
@@ -61,7 +67,7 @@ public final class ExpertSide implements Iterator<ReturnBatch> {
 
   private DispatchBatch decode(byte[] bytes) {
     bytesIn.addAndGet(bytes.length);
-    return codec.decodeDispatch(bytes);
+    return codec.decodeDispatch(bytes, origin);
   }
 
   @Override

@@ -42,6 +42,8 @@ public final class InProcessExchange implements Exchange<OwnerDispatch, List<byt
       long key = key(layer, dispatched.slots()[b]);
       ExpertSide slot =
           new ExpertSide(
+              layer,
+              dispatched.slots()[b],
               worker,
               codec,
               dtype,

@@ -82,7 +82,7 @@ public final class OwnerSide {
     while (combined.hasNext()) {
       byte[] batch = combined.next();
       bytes += batch.length;
-      batches.add(codec.decodeCombine(batch));
+      batches.add(codec.decodeCombine(batch, "for owner partition " + state.partition()));
     }
     owner.combine(state, batches);
     return bytes;

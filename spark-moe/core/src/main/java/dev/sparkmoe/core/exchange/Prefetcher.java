@@ -69,12 +69,13 @@ final class Prefetcher<T, R> implements Iterator<R> {
       return future.get();
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
-      throw new IllegalStateException("Interrupted while decoding a token batch", e);
+      throw new IllegalStateException("Cannot decode the next batch: interrupted", e);
     } catch (ExecutionException e) {
       if (e.getCause() instanceof RuntimeException runtime) {
         throw runtime;
       }
-      throw new IllegalStateException("Cannot decode a token batch", e.getCause());
+      throw new IllegalStateException(
+          "Cannot decode the next batch: " + e.getCause().getMessage(), e.getCause());
     }
   }
 }

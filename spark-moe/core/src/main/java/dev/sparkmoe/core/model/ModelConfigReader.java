@@ -3,9 +3,9 @@ package dev.sparkmoe.core.model;
 import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sparkmoe.core.InvalidModelException;
+import dev.sparkmoe.core.IoErrors;
 import dev.sparkmoe.core.safetensors.ModelJson;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 
@@ -54,7 +54,7 @@ public final class ModelConfigReader {
       }
       bytes = Files.readAllBytes(file);
     } catch (IOException e) {
-      throw new UncheckedIOException("Cannot read " + file, e);
+      throw IoErrors.cannot("read " + file, e);
     }
     JsonNode root =
         ModelJson.read(

@@ -1,5 +1,6 @@
 package dev.sparkmoe.core.model;
 
+import dev.sparkmoe.core.IoErrors;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.DirectoryStream;
@@ -58,8 +59,7 @@ public record ModelFingerprint(Path directory, List<FileStamp> files) {
         files.add(stamp(file));
       }
     } catch (IOException e) {
-      throw new UncheckedIOException(
-          "Cannot fingerprint model " + directory + ": " + e.getMessage(), e);
+      throw IoErrors.cannot("fingerprint model " + directory, e);
     }
     files.sort(Comparator.comparing(FileStamp::name));
     return new ModelFingerprint(directory, files);

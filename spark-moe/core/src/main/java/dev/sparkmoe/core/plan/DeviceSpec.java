@@ -1,5 +1,7 @@
 package dev.sparkmoe.core.plan;
 
+import dev.sparkmoe.core.Checks;
+
 /**
  * One compute device: a GPU, or on a CPU cluster one core of an executor.
  *

@@ -1,5 +1,6 @@
 package dev.sparkmoe.core.plan;
 
+import dev.sparkmoe.core.Checks;
 import dev.sparkmoe.core.IoErrors;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;

@@ -1,5 +1,6 @@
 package dev.sparkmoe.core.plan;
 
+import dev.sparkmoe.core.Checks;
 import dev.sparkmoe.core.placement.PlacementPlan;
 import dev.sparkmoe.core.placement.PlacementPolicy;
 import java.util.Locale;

@@ -1,5 +1,7 @@
 package dev.sparkmoe.core.plan;
 
+import dev.sparkmoe.core.Checks;
+
 /**
  * A link class between devices: per-device bandwidth in one direction and the latency of one
  * exchange over it.

@@ -1,5 +1,6 @@
 package dev.sparkmoe.core.plan;
 
+import dev.sparkmoe.core.Checks;
 import dev.sparkmoe.core.generate.ModelSpec;
 import dev.sparkmoe.core.model.ModelConfig;
 

@@ -1,5 +1,7 @@
 package dev.sparkmoe.core.plan;
 
+import dev.sparkmoe.core.Checks;
+
 /**
  * What running on Spark costs beyond the math, measured on the cluster: the cores that all
  * executors share, the fixed cost of a task and of a stage, and the CPU time one byte costs to

@@ -1,5 +1,7 @@
 package dev.sparkmoe.core.plan;
 
+import dev.sparkmoe.core.Checks;
+
 /**
  * One layer of the Spark pipeline on a CPU cluster, stage by stage: the dispatch shuffle's map
  * stage (one task per owner partition), the expert stage (one task per slot, pinned to executor

@@ -146,7 +146,8 @@ public final class Checkpoint implements Closeable {
   private SafetensorsFile shardOf(String name) {
     String shard = index.shardByTensor().get(name);
     if (shard == null) {
-      throw new InvalidModelException("Cannot find tensor " + name + " in checkpoint " + directory);
+      throw new InvalidModelException(
+          "Cannot find tensor " + name + " in checkpoint " + directory + ": no shard holds it");
     }
     if (closed) {
       throw new IllegalStateException(

@@ -93,7 +93,8 @@ public final class SafetensorsFile implements Closeable {
   public TensorInfo tensor(String name) {
     TensorInfo tensor = tensorsByName.get(name);
     if (tensor == null) {
-      throw new InvalidModelException("Cannot find tensor " + name + " in " + path);
+      throw new InvalidModelException(
+          "Cannot find tensor " + name + " in " + path + ": its header does not list it");
     }
     return tensor;
   }

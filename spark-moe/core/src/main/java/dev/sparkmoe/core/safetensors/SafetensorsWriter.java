@@ -3,6 +3,7 @@ package dev.sparkmoe.core.safetensors;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.node.JsonNodeFactory;
 import com.fasterxml.jackson.databind.node.ObjectNode;
+import dev.sparkmoe.core.IoErrors;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.ByteBuffer;
@@ -99,7 +100,7 @@ public final class SafetensorsWriter {
           partial, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     } catch (IOException e) {
       deleteAfterFailure(partial, e);
-      throw new UncheckedIOException("Cannot write " + file, e);
+      throw IoErrors.cannot("write " + file, e);
     } catch (RuntimeException e) {
       deleteAfterFailure(partial, e);
       throw e;

@@ -183,6 +183,21 @@ class TokenBatchCodecTest {
   }
 
   @Test
+  void aTruncatedBatchNamesWhereItCameFrom() {
+    byte[] whole = codec.encode(TokenBatchFixtures.dispatch(random, 16, 64), ActivationDtype.F32);
+    byte[] truncated = Arrays.copyOf(whole, whole.length / 2);
+
+    assertThatThrownBy(() -> codec.decodeDispatch(truncated, "of layer 2 for slot 5"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("Cannot decode dispatch batch of layer 2 for slot 5: ")
+        .hasMessageNotContaining("null");
+    assertThatThrownBy(() -> codec.decodeCombine(new byte[0], "for owner partition 7"))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("Cannot decode combine batch for owner partition 7: ");
+    assertNoAllocatorsLeft();
+  }
+
+  @Test
   void rejectsBytesThatAreNoArrowStream() {
     byte[] text = "not an Arrow stream".getBytes(StandardCharsets.UTF_8);
     byte[] whole = codec.encode(TokenBatchFixtures.dispatch(random, 16, 64), ActivationDtype.F32);

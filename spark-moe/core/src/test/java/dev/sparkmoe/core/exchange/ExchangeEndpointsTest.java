@@ -159,6 +159,8 @@ class ExchangeEndpointsTest {
     List<ExpertStats> reported = new ArrayList<>();
     ExpertSide slot =
         new ExpertSide(
+            /* layer= */ 0,
+            /* slot= */ 1,
             worker(),
             codec,
             ActivationDtype.F32,
@@ -180,6 +182,36 @@ class ExchangeEndpointsTest {
     assertThat(stats.tokensPerExpert()[1]).isEqualTo(3);
     assertThat(stats.bytesOut()).isEqualTo(returned.arrowIpc().length);
     assertThatThrownBy(slot::next).isInstanceOf(NoSuchElementException.class).hasMessage(null);
+  }
+
+  @Test
+  void aTruncatedDispatchBatchNamesItsLayerAndSlot() {
+    DispatchBatch batch =
+        new DispatchBatch(
+            2,
+            0,
+            model.config().hiddenSize(),
+            new long[] {0},
+            new int[1],
+            new int[] {0},
+            new float[] {1f},
+            floats(model.config().hiddenSize()));
+    byte[] whole = codec.encode(batch, ActivationDtype.F32);
+    ExpertSide slot =
+        new ExpertSide(
+            /* layer= */ 2,
+            /* slot= */ 5,
+            worker(),
+            codec,
+            ActivationDtype.F32,
+            List.of(Arrays.copyOf(whole, whole.length / 2)).iterator(),
+            model.config().numExperts(),
+            /* thresholds= */ null,
+            stats -> {});
+
+    assertThatThrownBy(slot::next)
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("Cannot decode dispatch batch of layer 2 for slot 5: ");
   }
 
   @Test

@@ -63,7 +63,7 @@ class CheckpointTest {
       assertThat(checkpoint.bytes("c").capacity()).isEqualTo(24);
       assertThatThrownBy(() -> checkpoint.tensor("d"))
           .isInstanceOf(InvalidModelException.class)
-          .hasMessage("Cannot find tensor d in checkpoint " + model);
+          .hasMessage("Cannot find tensor d in checkpoint " + model + ": no shard holds it");
     }
   }
 

@@ -200,10 +200,10 @@ class SafetensorsRoundTripTest {
       assertThat(read.find("x")).isEmpty();
       assertThatThrownBy(() -> read.tensor("x"))
           .isInstanceOf(InvalidModelException.class)
-          .hasMessage("Cannot find tensor x in " + file);
+          .hasMessage("Cannot find tensor x in " + file + ": its header does not list it");
       assertThatThrownBy(() -> read.readFloats("x"))
           .isInstanceOf(InvalidModelException.class)
-          .hasMessage("Cannot find tensor x in " + file);
+          .hasMessage("Cannot find tensor x in " + file + ": its header does not list it");
     }
   }
 

@@ -36,6 +36,8 @@ final class ExpertTask implements Iterator<Tuple2<Integer, SlotBatch>> {
     this.layer = layer;
     this.side =
         new ExpertSide(
+            layer,
+            slot,
             new ExpertWorker(
                 runtime.backend(), (l, e) -> resident(runtime, manifest.placement(), slot, l, e)),
             new TokenBatchCodec(ExecutorRuntime.allocator()),

@@ -50,7 +50,11 @@ public final class MoeInference {
   public MoeInference option(String key, String value) {
     MoeOption<?> option = SessionOptions.callOption(key);
     if (value == null) {
-      throw new IllegalArgumentException(String.format("Invalid value of option %s: null", key));
+      throw new IllegalArgumentException(
+          String.format(
+              "Invalid value of option %s: null (expected: a value; leave the option out for its"
+                  + " default)",
+              key));
     }
     option.parse(value);
     Map<String, String> copy = new LinkedHashMap<>(options);

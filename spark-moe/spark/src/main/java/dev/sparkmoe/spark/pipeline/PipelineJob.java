@@ -72,7 +72,10 @@ final class PipelineJob {
         return out;
       }
     }
-    throw new IllegalStateException("Cannot run a model without layers");
+    throw new IllegalStateException(
+        "Cannot run model "
+            + m.modelPath()
+            + ": its placement plan has no layers (expected: at least 1)");
   }
 
   private static FlatMapFunction<Iterator<OwnerStep>, OwnerState> stateOf() {

@@ -183,7 +183,8 @@ public record RunReport(
     try {
       return new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValueAsString(this);
     } catch (JsonProcessingException e) {
-      throw new UncheckedIOException("Cannot write the run report as JSON", e);
+      throw new UncheckedIOException(
+          "Cannot write the run report of " + model + " as JSON: " + e.getOriginalMessage(), e);
     }
   }
 }

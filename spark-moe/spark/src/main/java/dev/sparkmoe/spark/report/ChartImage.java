@@ -1,7 +1,7 @@
 package dev.sparkmoe.spark.report;
 
+import dev.sparkmoe.core.IoErrors;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.util.Base64;
 import org.knowm.xchart.BitmapEncoder;
 import org.knowm.xchart.internal.chartpart.Chart;
@@ -22,7 +22,7 @@ public record ChartImage(String title, String caption, byte[] png) {
       return new ChartImage(
           title, caption, BitmapEncoder.getBitmapBytes(chart, BitmapEncoder.BitmapFormat.PNG));
     } catch (IOException e) {
-      throw new UncheckedIOException("Cannot render chart " + title + " to PNG", e);
+      throw IoErrors.cannot("render chart " + title + " to PNG", e);
     }
   }
 

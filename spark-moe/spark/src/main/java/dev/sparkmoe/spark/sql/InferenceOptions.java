@@ -50,7 +50,8 @@ public record InferenceOptions(MoeInference inference, String idColumn, String t
       String key = entry.substring(0, equals).trim().toLowerCase(Locale.ROOT);
       if (options.put(key, entry.substring(equals + 1).trim()) != null) {
         throw new IllegalArgumentException(
-            String.format("Invalid option of %s: %s is given twice", where, key));
+            String.format(
+                "Invalid option of %s: %s is given twice (expected: each key once)", where, key));
       }
     }
     return options;

@@ -29,7 +29,8 @@ public final class TableInput {
     if (!exists(spark, name)) {
       throw new IllegalArgumentException(
           String.format(
-              "Cannot find table or view %s for %s (create it, or a temporary view, first)",
+              "Cannot find table or view %s for %s: the session catalog has none of that name"
+                  + " (create it, or a temporary view, first)",
               name, where));
     }
     return spark.table(name);

@@ -245,7 +245,8 @@ class MoeSqlFunctionsTest {
   void unknownTable() {
     assertThatThrownBy(() -> sql("SELECT * FROM moe_infer('%s', 'nope', 'score')"))
         .hasMessage(
-            "Cannot find table or view nope for moe_infer (create it, or a temporary view, first)");
+            "Cannot find table or view nope for moe_infer: the session catalog has none of that"
+                + " name (create it, or a temporary view, first)");
   }
 
   @Test
