@@ -13,10 +13,10 @@ import java.util.List;
 import java.util.function.IntConsumer;
 
 /**
- * A token owner that computes every expert itself: the {@link DecoderLoop} over a partition's
- * rows with the in-process {@link MoeBlock} as its expert step, so nothing is exchanged. Counts,
- * per layer, what an exchange's two endpoints would: the owner's tokens and token-side time, and
- * the experts' tokens per expert, compute time and the time spent waiting for experts to become
+ * A token owner that computes every expert itself: the {@link DecoderLoop} over a partition's rows
+ * with the in-process {@link MoeBlock} as its expert step, so nothing is exchanged. Counts, per
+ * layer, what an exchange's two endpoints would: the owner's tokens and token-side time, and the
+ * experts' tokens per expert, compute time and the time spent waiting for experts to become
  * resident. Arithmetic is the reference forward's: with f32 the output matches it bit for bit.
  *
  * <p>Thread-safe if the backend and the expert source are: the state lives in the {@link

@@ -123,8 +123,8 @@ final class ExecutorRuntime implements AutoCloseable {
 
   /**
    * Tensor-parallel shard {@code shard} of {@code shards} of the expert, made resident on first use
-   * in this executor; only the shard's bytes are read. Each shard is loaded once: a caller that asks
-   * while another task or a {@linkplain #prefetch prefetch} loads it waits for that load.
+   * in this executor; only the shard's bytes are read. Each shard is loaded once: a caller that
+   * asks while another task or a {@linkplain #prefetch prefetch} loads it waits for that load.
    */
   ResidentExpert resident(int layer, int expert, int shard, int shards) {
     String key = layer + "/" + expert + "/" + shard + "/" + shards;
@@ -158,7 +158,9 @@ final class ExecutorRuntime implements AutoCloseable {
     loader.submit(() -> resident(layer, expert, shard, shards));
   }
 
-  /** Starts making every expert of {@code layer} resident (whole experts); see {@link #prefetch}. */
+  /**
+   * Starts making every expert of {@code layer} resident (whole experts); see {@link #prefetch}.
+   */
   void prefetchLayer(int layer) {
     for (int expert = 0; expert < model.config().numExperts(); expert++) {
       prefetch(layer, expert, 0, 1);

@@ -19,7 +19,8 @@ import org.slf4j.LoggerFactory;
  */
 final class ExpertLoader implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ExpertLoader.class);
-  static final int THREADS = Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors() / 2));
+  static final int THREADS =
+      Math.max(1, Math.min(4, Runtime.getRuntime().availableProcessors() / 2));
   private static final AtomicInteger POOLS = new AtomicInteger();
 
   private final ExecutorService pool;
@@ -35,7 +36,8 @@ final class ExpertLoader implements AutoCloseable {
             TimeUnit.SECONDS,
             new LinkedBlockingQueue<>(),
             r -> {
-              Thread t = new Thread(r, "spark-moe-expert-loader-" + id + "-" + threads.incrementAndGet());
+              Thread t =
+                  new Thread(r, "spark-moe-expert-loader-" + id + "-" + threads.incrementAndGet());
               t.setDaemon(true);
               return t;
             });
@@ -43,7 +45,9 @@ final class ExpertLoader implements AutoCloseable {
     this.pool = executor;
   }
 
-  /** Runs {@code load} in the background; a failure is logged, and the task that needs it retries. */
+  /**
+   * Runs {@code load} in the background; a failure is logged, and the task that needs it retries.
+   */
   void submit(Runnable load) {
     try {
       pool.execute(

@@ -41,7 +41,8 @@ final class ExpertTask implements Iterator<Tuple2<Integer, SlotBatch>> {
         new ExpertSide(
             new ExpertWorker(
                 runtime.backend(),
-                (l, e) -> timed(loadNanos, () -> resident(runtime, manifest.placement(), slot, l, e))),
+                (l, e) ->
+                    timed(loadNanos, () -> resident(runtime, manifest.placement(), slot, l, e))),
             new TokenBatchCodec(ExecutorRuntime.allocator()),
             manifest.activationDtype(),
             new DispatchRecords(records),

@@ -16,7 +16,8 @@ final class InTaskJob {
   private final CollectionAccumulator<TaskStat> stats;
   private final RunRecorder recorder;
 
-  InTaskJob(PipelineManifest manifest, CollectionAccumulator<TaskStat> stats, RunRecorder recorder) {
+  InTaskJob(
+      PipelineManifest manifest, CollectionAccumulator<TaskStat> stats, RunRecorder recorder) {
     this.manifest = manifest;
     this.stats = stats;
     this.recorder = recorder;
