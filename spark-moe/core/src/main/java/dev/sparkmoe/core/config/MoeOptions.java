@@ -24,7 +24,7 @@ public final class MoeOptions {
   public static final MoeOption<PlacementPolicy> PLACEMENT =
       builder("placement", PlacementPolicy.class, (k, v) -> PlacementPolicy.parse(v))
           .defaultValue("shared-layers")
-          .doc("one-per-gpu, shared-layers, colocate:K or auto (the cost model's choice)");
+          .doc("one-per-gpu, shared-layers, colocate:K, in-task or auto (the cost model's choice)");
   public static final MoeOption<Integer> SLOTS =
       builder("slots", Integer.class, OptionParsers::positive)
           .defaultDoc("one per GPU, else the cluster's task slots")

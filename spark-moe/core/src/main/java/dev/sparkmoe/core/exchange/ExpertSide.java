@@ -98,6 +98,12 @@ public final class ExpertSide implements Iterator<ReturnBatch> {
 
   private ExpertStats stats() {
     return new ExpertStats(
-        tokens, bytesIn.get(), bytesOut, computeNanos, input.waitNanos(), tokensPerExpert.clone());
+        tokens,
+        bytesIn.get(),
+        bytesOut,
+        computeNanos,
+        input.waitNanos(),
+        /* loadNanos= */ 0,
+        tokensPerExpert.clone());
   }
 }

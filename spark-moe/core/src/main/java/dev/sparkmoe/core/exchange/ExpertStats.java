@@ -11,6 +11,7 @@ import java.util.Arrays;
  * @param bytesOut Arrow bytes of the combine batches it sent
  * @param computeNanos time on expert FFNs
  * @param waitNanos time blocked waiting for the next decoded batch
+ * @param loadNanos time blocked waiting for experts to be loaded, decoded and made resident
  * @param tokensPerExpert tokens per layer-local expert id; owned by this value, not copied
  */
 @SuppressWarnings("ArrayRecordComponent") // a small report value, built once and not shared
@@ -20,6 +21,7 @@ public record ExpertStats(
     long bytesOut,
     long computeNanos,
     long waitNanos,
+    long loadNanos,
     long[] tokensPerExpert)
     implements Serializable {
   private static final long serialVersionUID = 1L;
@@ -38,6 +40,22 @@ public record ExpertStats(
         bytesOut + other.bytesOut,
         computeNanos + other.computeNanos,
         waitNanos + other.waitNanos,
+        loadNanos + other.loadNanos,
         perExpert);
+  }
+
+  /**
+   * These counts with {@code nanos} of the compute time counted as load time instead: what the
+   * expert source spent making experts resident during the compute.
+   */
+  public ExpertStats withLoadNanos(long nanos) {
+    return new ExpertStats(
+        tokens,
+        bytesIn,
+        bytesOut,
+        Math.max(0, computeNanos - nanos),
+        waitNanos,
+        loadNanos + nanos,
+        tokensPerExpert);
   }
 }

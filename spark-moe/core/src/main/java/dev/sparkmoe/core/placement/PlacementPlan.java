@@ -229,7 +229,7 @@ public final class PlacementPlan implements java.io.Serializable {
     int global = layer * experts + expert;
     return switch (policy.kind()) {
       case ONE_PER_GPU -> requireSlots(policy, global, numSlots, experts);
-      case SHARED_LAYERS -> expert % numSlots;
+      case SHARED_LAYERS, IN_TASK -> expert % numSlots;
       case COLOCATE -> requireSlots(policy, global / policy.expertsPerSlot(), numSlots, experts);
       case AUTO ->
           throw new IllegalArgumentException(

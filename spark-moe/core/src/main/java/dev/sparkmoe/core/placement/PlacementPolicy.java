@@ -19,6 +19,11 @@ public record PlacementPolicy(Kind kind, int expertsPerSlot) implements java.io.
     /** K consecutive experts (counting across layers) per slot: the colocated baseline. */
     COLOCATE("colocate:K"),
     /**
+     * No expert slots: every token-owner task computes every expert itself from its executor's
+     * resident experts, with no exchange. The plan's slots are nominal.
+     */
+    IN_TASK("in-task"),
+    /**
      * Chosen by the cost model on the driver ({@code dev.sparkmoe.core.plan.Planner#choose}) once
      * the slots are known; never placed as such.
      */
@@ -37,6 +42,7 @@ public record PlacementPolicy(Kind kind, int expertsPerSlot) implements java.io.
 
   public static final PlacementPolicy ONE_PER_GPU = new PlacementPolicy(Kind.ONE_PER_GPU, 1);
   public static final PlacementPolicy SHARED_LAYERS = new PlacementPolicy(Kind.SHARED_LAYERS, 1);
+  public static final PlacementPolicy IN_TASK = new PlacementPolicy(Kind.IN_TASK, 1);
   public static final PlacementPolicy AUTO = new PlacementPolicy(Kind.AUTO, 1);
 
   public PlacementPolicy {
@@ -50,7 +56,10 @@ public record PlacementPolicy(Kind kind, int expertsPerSlot) implements java.io.
     return new PlacementPolicy(Kind.COLOCATE, expertsPerSlot);
   }
 
-  /** Parses {@code one-per-gpu}, {@code shared-layers}, {@code colocate:K} or {@code auto}. */
+  /**
+   * Parses {@code one-per-gpu}, {@code shared-layers}, {@code colocate:K}, {@code in-task} or
+   * {@code auto}.
+   */
   public static PlacementPolicy parse(String name) {
     String value = name.trim().toLowerCase(Locale.ROOT);
     if (value.equals(Kind.ONE_PER_GPU.cliName)) {
@@ -58,6 +67,9 @@ public record PlacementPolicy(Kind kind, int expertsPerSlot) implements java.io.
     }
     if (value.equals(Kind.SHARED_LAYERS.cliName)) {
       return SHARED_LAYERS;
+    }
+    if (value.equals(Kind.IN_TASK.cliName)) {
+      return IN_TASK;
     }
     if (value.equals(Kind.AUTO.cliName)) {
       return AUTO;
@@ -72,7 +84,7 @@ public record PlacementPolicy(Kind kind, int expertsPerSlot) implements java.io.
     throw new IllegalArgumentException(
         String.format(
             "Invalid placement: %s (expected: one of one-per-gpu, shared-layers, colocate:K with K >= 1,"
-                + " auto)",
+                + " in-task, auto)",
             name));
   }
 

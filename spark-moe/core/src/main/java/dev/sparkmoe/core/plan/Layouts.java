@@ -32,6 +32,22 @@ public final class Layouts {
   }
 
   /**
+   * The {@code in-task} placement: every owner task computes every expert itself, so nothing is
+   * exchanged; its plan's slots are nominal.
+   */
+  public static Layout inTask(ModelShape model, int slots) {
+    return of(
+        PlacementPlan.of(PlacementPolicy.IN_TASK, model.layers(), model.experts(), slots),
+        PlacementPolicy.IN_TASK.cliName(),
+        "every expert in every owner task, no exchange");
+  }
+
+  /** Whether {@code layout} is the {@code in-task} placement. */
+  public static boolean isInTask(Layout layout) {
+    return layout.name().equals(PlacementPolicy.IN_TASK.cliName());
+  }
+
+  /**
    * One expert per device, {@code replicas} times (the one-per-gpu plan with data parallelism):
    * copy r of expert (l, e) on device {@code r × L × E + l × E + e}, each copy taking 1/replicas of
    * the expert's tokens. Owners of a layer are all its copies' devices.

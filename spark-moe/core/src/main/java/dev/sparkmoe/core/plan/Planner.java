@@ -49,6 +49,23 @@ public final class Planner {
    */
   public PlacementPolicy choose(
       ClusterSpec cluster, ModelShape model, Workload workload, int slots) {
+    return choose(cluster, model, workload, slots, 0);
+  }
+
+  /**
+   * {@link #choose(ClusterSpec, ModelShape, Workload, int)}, with {@code in-task} a candidate on a
+   * Spark CPU cluster when every layer's experts and owner weights take at most {@value
+   * #IN_TASK_MEMORY_FRACTION} of {@code executorMemoryBytes}: in-task, each executor holds them
+   * all.
+   *
+   * @param executorMemoryBytes one executor's memory; 0 when unknown (no in-task)
+   */
+  public PlacementPolicy choose(
+      ClusterSpec cluster,
+      ModelShape model,
+      Workload workload,
+      int slots,
+      long executorMemoryBytes) {
     PlacementPolicy best = PlacementPolicy.SHARED_LAYERS;
     double bestRate = -1;
     for (PlacementPolicy policy : pipelinePolicies(model, slots)) {
@@ -60,7 +77,27 @@ public final class Planner {
         bestRate = p.tokensPerSecond();
       }
     }
+    if (cluster.execution() == ClusterSpec.Execution.SPARK_TASKS
+        && inTaskFits(model, executorMemoryBytes)) {
+      Prediction p = costModel.predict(cluster, model, workload, Layouts.inTask(model, slots));
+      if (p.tokensPerSecond() > bestRate) {
+        best = PlacementPolicy.IN_TASK;
+      }
+    }
     return best;
+  }
+
+  /**
+   * Share of an executor's memory that in-task's resident weights may take: the rest is headroom.
+   */
+  public static final double IN_TASK_MEMORY_FRACTION = 0.6;
+
+  /** Whether every expert and owner weight of {@code model} fits one executor, with headroom. */
+  public static boolean inTaskFits(ModelShape model, long executorMemoryBytes) {
+    double bytes =
+        (double) model.layers()
+            * (model.experts() * model.expertWeightBytes() + model.ownerWeightBytes());
+    return bytes <= executorMemoryBytes * IN_TASK_MEMORY_FRACTION;
   }
 
   /** The candidates {@link #rank} prices. */
@@ -79,6 +116,9 @@ public final class Planner {
               ? sharedSlots
               : slotsFor(policy, model, slots);
       out.add(Layouts.of(policy, model, used));
+    }
+    if (cluster.execution() == ClusterSpec.Execution.SPARK_TASKS) {
+      out.add(Layouts.inTask(model, devices));
     }
     if (cluster.execution() == ClusterSpec.Execution.DEVICE_STREAMS) {
       for (int replicas = 2; replicas * total <= devices; replicas *= 2) {

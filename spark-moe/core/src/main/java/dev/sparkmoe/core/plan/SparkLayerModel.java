@@ -40,6 +40,9 @@ final class SparkLayerModel {
    */
   LayerCost layer(int layer) {
     LayerLoad load = LayerLoad.of(model, workload, layout, layer, Integer.MAX_VALUE);
+    if (Layouts.isInTask(layout)) {
+      return inTaskLayer(layer, load);
+    }
     int partitions = workload.ownerPartitions();
     double exchangeBytes = sum(load.pairs) * bytesPerPair();
     double halfTrip = spark.exchangeSecondsPerByte() / 2;
@@ -61,11 +64,32 @@ final class SparkLayerModel {
   }
 
   /**
+   * Layer {@code layer} in-task: every owner task routes its tokens and computes their experts
+   * itself, one call per (partition, expert) hit; no exchange, no stage of its own.
+   */
+  private LayerCost inTaskLayer(int layer, LayerLoad load) {
+    int partitions = workload.ownerPartitions();
+    double route = routeWork();
+    double owner = spread(route, route / partitions, partitions);
+    double work = 0;
+    for (LayerLoad.Call call : load.calls) {
+      if (call.tokens() > 0) {
+        work += partitions * expertCallSeconds(call.tokens() / partitions) * call.weightFraction();
+      }
+    }
+    double expert = spread(work, work / partitions, partitions);
+    return new LayerCost(layer, owner, 0, expert, 0, 0, 0, 0, owner + expert);
+  }
+
+  /**
    * Fixed cost of a run besides its layers: the input stage, and the embedding stage that also
-   * routes the first layer.
+   * routes the first layer (in-task: the one stage that runs every layer).
    */
   double runOverheadSeconds() {
     int partitions = workload.ownerPartitions();
+    if (Layouts.isInTask(layout)) {
+      return 2 * (spark.stageSeconds() + partitions * spark.taskSeconds());
+    }
     double route = routeWork();
     return 2 * (spark.stageSeconds() + partitions * spark.taskSeconds())
         + spread(route, route / partitions, partitions);

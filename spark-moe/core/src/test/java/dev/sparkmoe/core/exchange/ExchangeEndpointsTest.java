@@ -216,11 +216,11 @@ class ExchangeEndpointsTest {
 
   @Test
   void statisticsAddUpOverWaves() {
-    ExpertStats a = new ExpertStats(3, 10, 20, 30, 40, new long[] {1, 2});
-    ExpertStats b = new ExpertStats(4, 1, 2, 3, 4, new long[] {5, 6, 7});
+    ExpertStats a = new ExpertStats(3, 10, 20, 30, 40, 50, new long[] {1, 2});
+    ExpertStats b = new ExpertStats(4, 1, 2, 3, 4, 5, new long[] {5, 6, 7});
     assertThat(a.plus(b))
         .usingRecursiveComparison()
-        .isEqualTo(new ExpertStats(7, 11, 22, 33, 44, new long[] {6, 8, 7}));
+        .isEqualTo(new ExpertStats(7, 11, 22, 33, 44, 55, new long[] {6, 8, 7}));
     assertThat(new OwnerStats(1, 2, 3, 4, 5).plus(new OwnerStats(10, 20, 30, 40, 50)))
         .isEqualTo(new OwnerStats(11, 22, 33, 44, 55));
   }

@@ -51,13 +51,38 @@ final class AutoPlacement {
         cpu
             ? Workload.sparkRun(16_384, 128, dtype.sizeBytes(), Math.max(1, executors.size()))
             : Workload.gpuBatch(1024, 128);
+    long memory = executorMemoryBytes(spark);
     PlacementPolicy chosen =
-        new Planner(CostModel.uncalibrated()).choose(cluster, model, workload, slots);
+        new Planner(CostModel.uncalibrated()).choose(cluster, model, workload, slots, memory);
     LOG.info(
-        "spark-moe: placement auto chose {} for {} slots on {}",
+        "spark-moe: placement auto chose {} for {} slots on {} ({})",
         chosen.cliName(),
         slots,
-        cluster.name());
+        cluster.name(),
+        reason(chosen, cpu, model, memory));
     return chosen;
+  }
+
+  /** One executor's heap: {@code spark.executor.memory}, or in local mode the driver's own. */
+  static long executorMemoryBytes(SparkSession spark) {
+    return spark.sparkContext().isLocal()
+        ? Runtime.getRuntime().maxMemory()
+        : spark.sparkContext().getConf().getSizeAsBytes("spark.executor.memory", "1g");
+  }
+
+  private static String reason(
+      PlacementPolicy chosen, boolean cpu, ModelShape model, long memoryBytes) {
+    if (chosen.kind() == PlacementPolicy.Kind.IN_TASK) {
+      return "fastest by the cost model, and every expert fits an executor's memory";
+    }
+    if (!cpu) {
+      return "fastest by the cost model among the expert-parallel placements";
+    }
+    return Planner.inTaskFits(model, memoryBytes)
+        ? "fastest by the cost model, in-task included"
+        : String.format(
+            "fastest by the cost model; in-task left out: the experts need more than %.0f%% of"
+                + " the executor's %d MB",
+            Planner.IN_TASK_MEMORY_FRACTION * 100, memoryBytes >> 20);
   }
 }

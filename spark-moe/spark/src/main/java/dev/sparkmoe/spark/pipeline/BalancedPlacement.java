@@ -68,13 +68,18 @@ record BalancedPlacement(
     ModelConfig config;
     try (MoeModel model = MoeModel.open(Path.of(modelPath))) {
       config = model.config();
-      stats = sample(model, options.sampleRows(), rows);
+      // In-task there is no slot to balance: every task computes every expert.
+      stats =
+          policy.kind() == PlacementPolicy.Kind.IN_TASK
+              ? RoutingStats.empty(config.numLayers(), config.numExperts())
+              : sample(model, options.sampleRows(), rows);
     }
     double seconds = (System.nanoTime() - start) / 1e9;
     PlacementPlan base = basePlan(policy, options, config, numSlots);
     HotExpertReplicas.Result result = HotExpertReplicas.apply(base, stats, options.replicas());
     HotExpertReplicas.Setting setting = options.replicas();
     if (requested.kind() == PlacementPolicy.Kind.AUTO
+        && policy.kind() != PlacementPolicy.Kind.IN_TASK
         && options.replicas().isNone()
         && base.dataParallel() == 1
         && base.tensorParallel() == 1) {

@@ -9,6 +9,7 @@ import dev.sparkmoe.core.model.MoeModel;
 import dev.sparkmoe.core.nn.ComputeDtype;
 import dev.sparkmoe.spark.cluster.ExecutorSlot;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.arrow.memory.BufferAllocator;
@@ -30,7 +31,8 @@ final class ExecutorRuntime implements AutoCloseable {
   private final String backendName;
   private final ComputeDtype computeDtype;
   private final BackendFactory backends;
-  private final Map<String, ResidentExpert> experts = new ConcurrentHashMap<>();
+  private final Map<String, CompletableFuture<ResidentExpert>> experts = new ConcurrentHashMap<>();
+  private final ExpertLoader loader = new ExpertLoader();
   private final AtomicInteger expertLoads = new AtomicInteger();
   private volatile DenseWeights dense;
   private volatile ExpertBackend backend;
@@ -140,19 +142,52 @@ final class ExecutorRuntime implements AutoCloseable {
    * Tensor-parallel shard {@code shard} of {@code shards} of the expert, made resident on first use
    * in this executor; only the shard's bytes are read. A whole expert goes through {@link
    * ExpertBackend#upload(MoeModel, int, int)} (a bf16 backend reads bf16 weights straight from the
-   * checkpoint); a shard is decoded to f32 and converted once by the backend.
+   * checkpoint); a shard is decoded to f32 and converted once by the backend. Each shard is loaded
+   * once: a caller that asks while another task or a {@linkplain #prefetch prefetch} loads it waits
+   * for that load.
    */
   ResidentExpert resident(int layer, int expert, int shard, int shards) {
     String key = layer + "/" + expert + "/" + shard + "/" + shards;
-    return experts.computeIfAbsent(
-        key,
-        k -> {
-          checkOpen();
-          expertLoads.incrementAndGet();
-          return shards == 1
+    CompletableFuture<ResidentExpert> mine = new CompletableFuture<>();
+    CompletableFuture<ResidentExpert> theirs = experts.putIfAbsent(key, mine);
+    if (theirs != null) {
+      return ExpertLoader.join(theirs);
+    }
+    try {
+      checkOpen();
+      expertLoads.incrementAndGet();
+      mine.complete(
+          shards == 1
               ? backend().upload(model, layer, expert)
-              : backend().upload(model.loadExpertShard(layer, expert, shard, shards));
-        });
+              : backend().upload(model.loadExpertShard(layer, expert, shard, shards)));
+    } catch (RuntimeException | Error e) {
+      experts.remove(key, mine); // a later task tries again
+      mine.completeExceptionally(e);
+    }
+    return ExpertLoader.join(mine);
+  }
+
+  /**
+   * Starts making the shard resident on a background thread, unless it is resident or loading, or
+   * {@code layer} is past the last; returns at once. Several prefetched experts load in parallel.
+   */
+  void prefetch(int layer, int expert, int shard, int shards) {
+    if (closed
+        || layer >= model.config().numLayers()
+        || experts.containsKey(layer + "/" + expert + "/" + shard + "/" + shards)) {
+      return;
+    }
+    backend(); // created on the task's thread, which knows the task's GPU
+    loader.submit(() -> resident(layer, expert, shard, shards));
+  }
+
+  /**
+   * Starts making every expert of {@code layer} resident (whole experts); see {@link #prefetch}.
+   */
+  void prefetchLayer(int layer) {
+    for (int expert = 0; expert < model.config().numExperts(); expert++) {
+      prefetch(layer, expert, 0, 1);
+    }
   }
 
   /** How many experts this executor has loaded so far. */
@@ -174,6 +209,7 @@ final class ExecutorRuntime implements AutoCloseable {
       return;
     }
     closed = true;
+    loader.close();
     experts.clear();
     dense = null;
     try {

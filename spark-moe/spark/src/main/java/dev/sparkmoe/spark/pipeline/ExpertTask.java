@@ -8,6 +8,8 @@ import dev.sparkmoe.core.exchange.ReturnBatch;
 import dev.sparkmoe.core.pipeline.ExpertWorker;
 import dev.sparkmoe.core.placement.PlacementPlan;
 import java.util.Iterator;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Supplier;
 import org.apache.spark.util.CollectionAccumulator;
 import scala.Tuple2;
 
@@ -34,18 +36,22 @@ final class ExpertTask implements Iterator<Tuple2<Integer, SlotBatch>> {
     PipelineHooks.installed().expertTask(layer, slot);
     ExecutorRuntime runtime = manifest.runtime();
     this.layer = layer;
+    LongAdder loadNanos = new LongAdder();
     this.side =
         new ExpertSide(
             layer,
             slot,
             new ExpertWorker(
-                runtime.backend(), (l, e) -> resident(runtime, manifest.placement(), slot, l, e)),
+                runtime.backend(),
+                (l, e) ->
+                    timed(loadNanos, () -> resident(runtime, manifest.placement(), slot, l, e))),
             new TokenBatchCodec(ExecutorRuntime.allocator()),
             manifest.activationDtype(),
             new DispatchRecords(records),
             runtime.model().config().numExperts(),
             thresholds,
-            s -> stats.add(stat(runtime, layer, slot, s)));
+            s -> stats.add(stat(runtime, layer, slot, s.withLoadNanos(loadNanos.sum()))));
+    prefetchNext(runtime, manifest.placement(), layer, slot);
   }
 
   @Override
@@ -63,6 +69,27 @@ final class ExpertTask implements Iterator<Tuple2<Integer, SlotBatch>> {
   private static TaskStat stat(ExecutorRuntime runtime, int layer, int slot, ExpertStats stats) {
     return new TaskStat.Expert(
         layer, slot, TaskSite.expert(runtime), runtime.backend().description(), stats);
+  }
+
+  /** Starts making the slot's experts of the next layer resident while this layer computes. */
+  private static void prefetchNext(
+      ExecutorRuntime runtime, PlacementPlan plan, int layer, int slot) {
+    int next = layer + 1;
+    if (next >= plan.numLayers()) {
+      return;
+    }
+    for (int expert : plan.expertsOn(next, slot)) {
+      runtime.prefetch(next, expert, plan.shardOn(next, expert, slot), plan.tensorParallel());
+    }
+  }
+
+  private static ResidentExpert timed(LongAdder nanos, Supplier<ResidentExpert> load) {
+    long start = System.nanoTime();
+    try {
+      return load.get();
+    } finally {
+      nanos.add(System.nanoTime() - start);
+    }
   }
 
   /** The slot's shard of the expert (the whole expert without tensor parallelism). */

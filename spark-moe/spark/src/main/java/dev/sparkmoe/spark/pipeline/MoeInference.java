@@ -101,8 +101,8 @@ public final class MoeInference {
   }
 
   /**
-   * {@code one-per-gpu}, {@code shared-layers} (default), {@code colocate:K} or {@code auto} (the
-   * cost model picks the policy; hot-expert replicas follow the sampled load).
+   * {@code one-per-gpu}, {@code shared-layers} (default), {@code colocate:K}, {@code in-task} or
+   * {@code auto} (the cost model picks the policy; hot-expert replicas follow the sampled load).
    */
   public MoeInference placement(String value) {
     return option(MoeOptions.PLACEMENT.key(), value);

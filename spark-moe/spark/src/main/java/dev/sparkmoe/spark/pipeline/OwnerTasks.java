@@ -5,11 +5,9 @@ import dev.sparkmoe.core.exchange.OwnerDispatch;
 import dev.sparkmoe.core.exchange.OwnerSide;
 import dev.sparkmoe.core.forward.FinalHidden;
 import dev.sparkmoe.core.forward.OutputHead;
-import dev.sparkmoe.core.model.ModelConfig;
 import dev.sparkmoe.core.pipeline.OwnerState;
 import dev.sparkmoe.core.pipeline.TokenOwner;
 import dev.sparkmoe.spark.infer.OutputRows;
-import dev.sparkmoe.spark.infer.RowTokens;
 import java.util.ArrayList;
 import java.util.Iterator;
 import java.util.List;
@@ -34,28 +32,10 @@ final class OwnerTasks {
       CollectionAccumulator<TaskStat> stats) {
     HeapWatermark.join(manifest.runId());
     ExecutorRuntime runtime = manifest.runtime();
-    ModelConfig config = runtime.model().config();
-    List<Object> ids = new ArrayList<>();
-    List<int[]> tokens = new ArrayList<>();
-    long skipped = 0;
-    while (rows.hasNext()) {
-      Row row = rows.next();
-      int[] rowTokens;
-      try {
-        rowTokens = RowTokens.read(row, 1, config);
-      } catch (IllegalArgumentException e) {
-        if (manifest.invalidTokens() == InvalidTokenPolicy.FAIL) {
-          throw e;
-        }
-        skipped++;
-        continue;
-      }
-      ids.add(row.get(0));
-      tokens.add(rowTokens == null ? new int[0] : rowTokens);
-    }
     OwnerSide side = side(manifest, runtime);
-    OwnerState state = side.embed(partition, ids, tokens);
-    return route(runtime, side, state, 0, 0, skipped, stats);
+    InputRows input = InputRows.read(manifest, runtime.model().config(), rows);
+    OwnerState state = side.embed(partition, input.ids(), input.tokens());
+    return route(runtime, side, state, 0, 0, input.skipped(), stats);
   }
 
   static Iterator<OwnerStep> middle(
@@ -84,6 +64,12 @@ final class OwnerTasks {
     PipelineHooks.installed().lastTask(state.partition());
     side.combine(state, arrowIpc(combined));
     FinalHidden hidden = side.finish(state);
+    return outputRows(manifest, runtime, state, hidden);
+  }
+
+  /** The output rows of a partition's state, in its canonical row order. */
+  static Iterator<Row> outputRows(
+      PipelineManifest manifest, ExecutorRuntime runtime, OwnerState state, FinalHidden hidden) {
     OutputHead head = new OutputHead(runtime.model().config(), runtime.dense().lmHead());
     List<Row> rows = new ArrayList<>(state.numRows());
     for (int r = 0; r < state.numRows(); r++) {
@@ -96,7 +82,7 @@ final class OwnerTasks {
     return rows.iterator();
   }
 
-  private static OwnerSide side(PipelineManifest manifest, ExecutorRuntime runtime) {
+  static OwnerSide side(PipelineManifest manifest, ExecutorRuntime runtime) {
     TokenOwner owner =
         new TokenOwner(runtime.model().config(), runtime.dense(), manifest.placement());
     return new OwnerSide(

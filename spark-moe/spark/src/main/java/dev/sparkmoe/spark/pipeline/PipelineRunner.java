@@ -54,8 +54,10 @@ final class PipelineRunner {
             options.modelPath(),
             numSlots,
             selected);
-    List<String> slotLocations = slotLocations(executors, numSlots);
     int partitions = options.partitions().orElse(Math.max(1, selected.rdd().getNumPartitions()));
+    // In-task, each owner partition is its own expert slot; it is not pinned to an executor.
+    List<String> slotLocations =
+        slotLocations(executors, isInTask(balanced.plan()) ? partitions : numSlots);
     PipelineManifest manifest = manifest(balanced.plan(), partitions);
 
     CapacityPass capacity = CapacityPass.of(options.balance(), config);
@@ -207,9 +209,16 @@ final class PipelineRunner {
     spark.sparkContext().register(stats, "spark-moe task statistics");
     RunRecorder recorder = new RunRecorder(manifest.placement().numLayers());
     JavaRDD<Row> out =
-        new PipelineJob(manifest, slotLocations, stats, recorder, capacity).run(waves.wave(wave));
+        isInTask(manifest.placement())
+            ? new InTaskJob(manifest, stats, recorder).run(waves.wave(wave))
+            : new PipelineJob(manifest, slotLocations, stats, recorder, capacity)
+                .run(waves.wave(wave));
     waveStats.add(stats.value(), recorder.layerNanos());
     return out;
+  }
+
+  private static boolean isInTask(PlacementPlan plan) {
+    return plan.policy().kind() == PlacementPolicy.Kind.IN_TASK;
   }
 
   /** The requested policy, or under {@code auto} the planner's choice for the slots at hand. */

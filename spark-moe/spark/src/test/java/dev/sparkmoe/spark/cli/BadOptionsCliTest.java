@@ -37,12 +37,12 @@ class BadOptionsCliTest {
     infer("round-robin", "--placement", "round-robin")
         .assertFailed(
             "Invalid placement: round-robin (expected: one of one-per-gpu, shared-layers,"
-                + " colocate:K with K >= 1, auto)",
+                + " colocate:K with K >= 1, in-task, auto)",
             out("round-robin"));
     infer("colocate-x", "--placement", "colocate:x")
         .assertFailed(
             "Invalid placement: colocate:x (expected: one of one-per-gpu, shared-layers,"
-                + " colocate:K with K >= 1, auto)",
+                + " colocate:K with K >= 1, in-task, auto)",
             out("colocate-x"));
   }
 

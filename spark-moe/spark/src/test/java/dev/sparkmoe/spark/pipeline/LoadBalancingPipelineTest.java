@@ -127,7 +127,14 @@ class LoadBalancingPipelineTest {
 
   @Test
   void placementAutoReplicatesForTheSkewedLoad() {
-    MoeInference.MoeRun auto = inference().placement("auto").slots(12).partitions(3).run(input);
+    // Priced as a GPU cluster, auto places experts on slots (in-task is for Spark CPU clusters).
+    spark.conf().set("spark.moe.cluster", "h100-1x8");
+    MoeInference.MoeRun auto;
+    try {
+      auto = inference().placement("auto").slots(12).partitions(3).run(input);
+    } finally {
+      spark.conf().unset("spark.moe.cluster");
+    }
     Map<Long, float[]> plain = embeddings(inference().slots(12).partitions(3).run(input));
     Map<Long, float[]> out = embeddings(auto);
     for (long id = 0; id < ROWS; id++) {
@@ -140,6 +147,15 @@ class LoadBalancingPipelineTest {
         .as("router skew 3: a hot expert gains from replicas (%s)", auto.report().placement())
         .isEqualTo("auto (chosen by placement auto)");
     assertThat(Arrays.stream(balance.replicasPerExpert()[0]).sum()).isGreaterThan(8);
+  }
+
+  @Test
+  void placementAutoRunsInTaskOnOneCpuMachine() {
+    MoeInference.MoeRun auto = inference().placement("auto").slots(12).partitions(3).run(input);
+    assertThat(auto.report().placement())
+        .as("the experts fit the driver's heap and no exchange is cheaper than any")
+        .startsWith("in-task");
+    assertThat(auto.report().loadBalance().replicas()).isEqualTo("none");
   }
 
   @Test

@@ -113,6 +113,35 @@ class PipelineClusterTest {
     assertResultsMatchReference(run);
   }
 
+  @Test
+  void inTaskRunsOnEveryExecutorAndLoadsEachExpertOncePerExecutor() {
+    // A copy of the model of its own, so the executors' expert counts are this test's.
+    String copy = ModelFixtures.tinyMixtral(temp.resolve("in-task")).toString();
+    MoeInference.MoeRun run = MoeInference.of(copy).placement("in-task").partitions(6).run(input());
+    RunReport report = run.report();
+    assertThat(report.placement()).startsWith("in-task");
+    assertThat(report.executors()).as("executors that ran an in-task task").isNotEmpty();
+    for (RunReport.Executor executor : report.executors()) {
+      assertThat(executor.expertLoads())
+          .as(
+              "executor %s loads each of 2 x 8 experts once, its tasks and prefetches sharing them",
+              executor.executorId())
+          .isEqualTo(16);
+    }
+    Map<Long, List<Float>> shuffled =
+        byId(
+            MoeInference.of(copy)
+                .placement("shared-layers")
+                .partitions(3)
+                .run(input())
+                .rows()
+                .collectAsList());
+    assertThat(byId(run.rows().collectAsList()))
+        .as("in-task on 4 executors vs shared-layers, bit for bit")
+        .isEqualTo(shuffled);
+    assertResultsMatchReference(run);
+  }
+
   /**
    * A lost executor in the expert stage of the middle layer, and failed tasks in the token-owner
    * stage and in the final combine: Spark recomputes what was lost, and the output has every row
