@@ -3,7 +3,6 @@ package dev.sparkmoe.spark.pipeline;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
-import dev.sparkmoe.core.generate.TokenGenerator;
 import dev.sparkmoe.core.model.ModelFixtures;
 import dev.sparkmoe.spark.SparkTestSession;
 import dev.sparkmoe.spark.sql.InferenceFixtures;
@@ -18,8 +17,6 @@ import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 import org.apache.spark.sql.SparkSession;
-import org.apache.spark.sql.types.DataTypes;
-import org.apache.spark.sql.types.StructType;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -157,22 +154,11 @@ class InTaskPlacementTest {
   }
 
   private static int[] tokensOf(long id) {
-    int[] row = new TokenGenerator(13, 1, 24, 512).tokens(id);
-    return id < 2 ? Arrays.copyOf(row, 1) : row;
+    return InferenceFixtures.pipelineRow(id);
   }
 
   private static Dataset<Row> table(List<int[]> tokens) {
-    StructType schema =
-        new StructType()
-            .add("id", DataTypes.LongType, false)
-            .add("tokens", DataTypes.createArrayType(DataTypes.IntegerType, false), true);
-    List<Row> rows = new ArrayList<>();
-    for (int i = 0; i < tokens.size(); i++) {
-      rows.add(RowFactory.create((long) i, tokens.get(i)));
-    }
-    rows.add(RowFactory.create(1000L, new int[0]));
-    rows.add(RowFactory.create(1001L, null));
-    return spark.createDataFrame(rows, schema).repartition(4);
+    return InferenceFixtures.table(spark, tokens, "id", "tokens", /* partitions= */ 4);
   }
 
   private static Map<Long, float[]> embeddings(MoeInference.MoeRun run) {

@@ -45,6 +45,16 @@ public final class InferenceFixtures {
   /** Row i: id i (bigint), the tokens; then rows 1000 (empty array) and 1001 (null). */
   public static Dataset<Row> table(
       SparkSession spark, List<int[]> tokens, String idColumn, String tokensColumn) {
+    return table(spark, tokens, idColumn, tokensColumn, 3);
+  }
+
+  /** {@link #table(SparkSession, List, String, String)} in {@code partitions} partitions. */
+  public static Dataset<Row> table(
+      SparkSession spark,
+      List<int[]> tokens,
+      String idColumn,
+      String tokensColumn,
+      int partitions) {
     StructType schema =
         new StructType()
             .add(idColumn, DataTypes.LongType, false)
@@ -55,7 +65,16 @@ public final class InferenceFixtures {
     }
     rows.add(RowFactory.create(1000L, new int[0]));
     rows.add(RowFactory.create(1001L, null));
-    return spark.createDataFrame(rows, schema).repartition(3);
+    return spark.createDataFrame(rows, schema).repartition(partitions);
+  }
+
+  /**
+   * The pipeline tests' row {@code id}: 1 to 24 generated tokens; rows 0 and 1 keep one token, the
+   * shortest sequence attention sees.
+   */
+  public static int[] pipelineRow(long id) {
+    int[] row = new TokenGenerator(13, 1, 24, VOCAB).tokens(id);
+    return id < 2 ? java.util.Arrays.copyOf(row, 1) : row;
   }
 
   /** The reference forward's embedding of each row, by row index. */
