@@ -1,5 +1,6 @@
 package dev.sparkmoe.spark.pipeline;
 
+import dev.sparkmoe.core.Checks;
 import dev.sparkmoe.core.backend.ExpertBackends;
 import dev.sparkmoe.core.model.ModelConfig;
 import dev.sparkmoe.core.model.MoeModel;
@@ -43,6 +44,7 @@ final class PipelineRunner {
     StructField id = InputColumns.id(input.schema(), options.idColumn());
     InputColumns.tokens(input.schema(), options.tokensColumn());
     ModelConfig config = checkBackendAndModel(spark);
+    checkInTaskCapacity();
     List<ExecutorSlot> executors = ClusterProbe.probe(spark);
     int numSlots = options.slots().orElseGet(() -> defaultSlots(spark, executors));
     Dataset<Row> selected = input.select(options.idColumn(), options.tokensColumn());
@@ -215,6 +217,17 @@ final class PipelineRunner {
                 .run(waves.wave(wave));
     waveStats.add(stats.value(), recorder.layerNanos());
     return out;
+  }
+
+  /** In-task computes every routed token: expert capacity belongs to the exchanged placements. */
+  private void checkInTaskCapacity() {
+    Checks.checkArgument(
+        options.placement().kind() != PlacementPolicy.Kind.IN_TASK
+            || options.balance().capacityFactor().isEmpty(),
+        "Invalid capacity-factor with placement in-task: %s (expected: unset; in-task computes"
+            + " every routed token, use shared-layers, one-per-gpu or colocate:K for expert"
+            + " capacity)",
+        options.balance().capacityFactor().orElse(0));
   }
 
   private static boolean isInTask(PlacementPlan plan) {

@@ -52,6 +52,12 @@ class BadOptionsCliTest {
         .assertFailed(
             "Invalid capacity factor: 0.0 (expected: a positive number; unset for dropless)",
             out("capacity"));
+    infer("in-task-capacity", "--placement", "in-task", "--capacity-factor", "1.25")
+        .assertFailed(
+            "Invalid capacity-factor with placement in-task: 1.25 (expected: unset;"
+                + " in-task computes every routed token, use shared-layers, one-per-gpu or"
+                + " colocate:K for expert capacity)",
+            out("in-task-capacity"));
     infer("replicas", "--replicas", "lots")
         .assertFailed(
             "Invalid replicas: lots (expected: none, auto or a number of extra replicas per layer"
