@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""torch's bf16 on the CPU, one thread: the yardstick of Bf16GemmBenchmark and Bf16ExpertFfnBenchmark.
+"""torch's bf16 on the CPU, one thread: the yardstick of Bf16GemmBenchmark and ExpertFfnBenchmark -p dtype=BF16.
 
 Times torch.matmul in bf16 at n x k x m (default 1024 x 1024 x 5632) and the expert FFN a torch user
 would write in bf16 (one fused gate|up matmul, silu(gate) * up, the down matmul) at hidden 1024,

@@ -4,6 +4,7 @@ import dev.sparkmoe.core.backend.CpuExpertBackend;
 import dev.sparkmoe.core.backend.ExpertBackend;
 import dev.sparkmoe.core.backend.ResidentExpert;
 import dev.sparkmoe.core.model.ExpertWeights;
+import dev.sparkmoe.core.nn.ComputeDtype;
 import dev.sparkmoe.core.nn.SwiGluKernel;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
@@ -24,7 +25,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * One routed expert's FFN on the CPU backend, {@code down(silu(gate x) · up x)}, for a batch of
  * {@code n} tokens at the seed-4x16 shape (hidden 1024, ffn 2816): the fused gate|up GEMM, SwiGLU,
  * the down GEMM. FLOPs: {@code 6 · n · hidden · ffn}. Compare with {@link SgemmBenchmark} at the
- * same shapes.
+ * same shapes. {@code -p dtype=BF16} runs the backend in bf16 (weights in bf16, f32 accumulation,
+ * oneDNN on one thread: {@code OMP_NUM_THREADS=1}, which {@code bin/jmh} sets; SwiGLU is then the
+ * backend's own); {@code bin/bf16-vs-torch} compares it with torch's bf16 in the same run.
  */
 @State(Scope.Thread)
 @BenchmarkMode(Mode.AverageTime)
@@ -44,6 +47,9 @@ public class ExpertFfnBenchmark {
   @Param({"VECTOR"})
   SwiGluKernel swiglu;
 
+  @Param({"F32"})
+  ComputeDtype dtype;
+
   private ExpertBackend backend;
   private ResidentExpert expert;
   private float[] input;
@@ -51,7 +57,8 @@ public class ExpertFfnBenchmark {
 
   @Setup
   public void setUp() {
-    backend = new CpuExpertBackend(swiglu);
+    backend =
+        dtype == ComputeDtype.F32 ? new CpuExpertBackend(swiglu) : new CpuExpertBackend(dtype);
     float gateScale = (float) Math.sqrt(3.0 / HIDDEN);
     float downScale = (float) Math.sqrt(3.0 / FFN);
     ExpertWeights weights =

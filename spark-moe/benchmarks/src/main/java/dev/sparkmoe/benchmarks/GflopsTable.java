@@ -23,7 +23,6 @@ final class GflopsTable {
           SwiGluBenchmark.class.getSimpleName(), SwiGluBenchmark::flops,
           RouterBenchmark.class.getSimpleName(), RouterBenchmark::flops,
           AttentionBenchmark.class.getSimpleName(), AttentionBenchmark::flops,
-          Bf16ExpertFfnBenchmark.class.getSimpleName(), Bf16ExpertFfnBenchmark::flops,
           Bf16GemmBenchmark.class.getSimpleName(), Bf16GemmBenchmark::flops);
 
   private GflopsTable() {}
