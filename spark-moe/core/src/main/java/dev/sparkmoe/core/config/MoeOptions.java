@@ -41,8 +41,8 @@ public final class MoeOptions {
       builder("compute-dtype", ComputeDtype.class, (k, v) -> ComputeDtype.parse(v))
           .defaultValue("f32")
           .doc(
-              "f32 (exact) or bf16: expert FFNs in bf16 with f32 accumulation (oneDNN; CPUs with"
-                  + " AVX512-BF16 or AMX)");
+              "f32 (exact) or bf16: expert FFNs and attention projections in bf16 with f32"
+                  + " accumulation (oneDNN; CPUs with AVX512-BF16 or AMX)");
   public static final MoeOption<String> BACKEND =
       builder("backend", String.class, OptionParsers::text)
           .defaultValue("cpu")

@@ -4,8 +4,12 @@ import dev.sparkmoe.core.model.DenseWeights;
 import dev.sparkmoe.core.model.LayerWeights;
 import dev.sparkmoe.core.model.MlpWeights;
 import dev.sparkmoe.core.model.ModelConfig;
+import dev.sparkmoe.core.model.MoeModel;
 import dev.sparkmoe.core.model.MoeWeights;
 import dev.sparkmoe.core.nn.Attention;
+import dev.sparkmoe.core.nn.Bf16Gemm;
+import dev.sparkmoe.core.nn.Bf16Matrix;
+import dev.sparkmoe.core.nn.ComputeDtype;
 import dev.sparkmoe.core.nn.FeedForward;
 import dev.sparkmoe.core.nn.RmsNorm;
 import dev.sparkmoe.core.nn.Rope;
@@ -56,6 +60,22 @@ public final class DecoderStage {
             config.router().create(config.numExperts(), config.topK(), moe.correctionBias());
       }
     }
+  }
+
+  /**
+   * The dense weights as this stage computes with them in {@code dtype}: all f32 for {@link
+   * ComputeDtype#F32}; for {@link ComputeDtype#BF16} the attention projections held as {@link
+   * Bf16Matrix} (no f32 copy) and everything else — router, norms, shared expert, embedding, LM
+   * head — f32. The caller owns the result and closes it.
+   *
+   * @throws IllegalStateException for bf16 where it is unavailable (see {@link Bf16Gemm#check()})
+   */
+  public static DenseWeights loadDense(MoeModel model, ComputeDtype dtype) {
+    if (dtype == ComputeDtype.F32) {
+      return model.loadDense();
+    }
+    Bf16Gemm.check();
+    return model.loadDensePacked(Bf16Matrix::ofBits);
   }
 
   /** The router of a MoE layer; null for a dense layer. */

@@ -58,15 +58,35 @@ public final class MoeModel implements Closeable {
     return attentionLayers[layer];
   }
 
-  /** Reads and decodes all non-expert weights. */
+  /** Reads and decodes all non-expert weights to f32. */
   public DenseWeights loadDense() {
+    return loadDense(null);
+  }
+
+  /**
+   * Reads all non-expert weights, the attention projections as bfloat16 bits handed to {@code
+   * packer} (a {@code BF16} checkpoint's bits as they are, {@code F16} and {@code F32} rounded
+   * once) and kept only in the form it returns; everything else decoded to f32. The caller owns the
+   * result and closes it ({@link DenseWeights#close()}).
+   */
+  public DenseWeights loadDensePacked(PackedMatrix.Packer packer) {
+    return loadDense(java.util.Objects.requireNonNull(packer, "packer"));
+  }
+
+  /** {@code packer} null: f32 projections. */
+  private DenseWeights loadDense(PackedMatrix.Packer packer) {
     List<LayerWeights> layers = new ArrayList<>(config.numLayers());
-    for (int layer = 0; layer < config.numLayers(); layer++) {
-      layers.add(loadLayer(layer));
+    try {
+      for (int layer = 0; layer < config.numLayers(); layer++) {
+        layers.add(loadLayer(layer, packer));
+      }
+      float[] embedding = read(layout.embedTokens());
+      float[] lmHead = config.tieWordEmbeddings() ? embedding : read(layout.lmHead());
+      return new DenseWeights(embedding, List.copyOf(layers), read(layout.finalNorm()), lmHead);
+    } catch (RuntimeException e) {
+      new DenseWeights(null, layers, null, null).close();
+      throw e;
     }
-    float[] embedding = read(layout.embedTokens());
-    float[] lmHead = config.tieWordEmbeddings() ? embedding : read(layout.lmHead());
-    return new DenseWeights(embedding, List.copyOf(layers), read(layout.finalNorm()), lmHead);
   }
 
   /**
@@ -161,12 +181,12 @@ public final class MoeModel implements Closeable {
     }
   }
 
-  private LayerWeights loadLayer(int layer) {
+  private LayerWeights loadLayer(int layer, PackedMatrix.Packer packer) {
     AttentionWeights attention = null;
     float[] inputNorm = null;
     if (attentionLayers[layer]) {
       inputNorm = read(layout.inputNorm(layer));
-      attention = loadAttention(layer);
+      attention = packer == null ? loadAttention(layer) : loadPackedAttention(layer, packer);
     }
     float[] postNorm = read(layout.postAttentionNorm(layer));
     if (!config.isMoeLayer(layer)) {
@@ -187,13 +207,54 @@ public final class MoeModel implements Closeable {
   }
 
   private AttentionWeights loadAttention(int layer) {
-    AttentionSpec spec = config.attention();
-    boolean norms = spec.qkNorm() != AttentionSpec.QkNorm.NONE;
-    return new AttentionWeights(
+    return attentionExtras(
+        layer,
         read(layout.queryProj(layer)),
         read(layout.keyProj(layer)),
         read(layout.valueProj(layer)),
-        read(layout.outputProj(layer)),
+        read(layout.outputProj(layer)));
+  }
+
+  private AttentionWeights loadPackedAttention(int layer, PackedMatrix.Packer packer) {
+    List<PackedMatrix> packed = new ArrayList<>(4);
+    try {
+      for (String name :
+          List.of(
+              layout.queryProj(layer),
+              layout.keyProj(layer),
+              layout.valueProj(layer),
+              layout.outputProj(layer))) {
+        packed.add(pack(name, packer));
+      }
+      PackedProjections projections =
+          new PackedProjections(packed.get(0), packed.get(1), packed.get(2), packed.get(3));
+      return attentionExtras(layer, null, null, null, null).withPacked(projections);
+    } catch (RuntimeException e) {
+      packed.forEach(PackedMatrix::close);
+      throw e;
+    }
+  }
+
+  private PackedMatrix pack(String tensor, PackedMatrix.Packer packer) {
+    // The validator checked the shape against the config at open time.
+    List<Long> shape = checkpoint.tensor(tensor).shape();
+    int rows = Math.toIntExact(shape.get(0));
+    int cols = Math.toIntExact(shape.get(1));
+    short[] bits = new short[rows * cols];
+    readBf16(tensor, bits, 0, bits.length);
+    return packer.pack(bits, 0, rows, cols);
+  }
+
+  /** The f32 projections given (null when packed), with the layer's biases and norms. */
+  private AttentionWeights attentionExtras(
+      int layer, float[] query, float[] key, float[] value, float[] output) {
+    AttentionSpec spec = config.attention();
+    boolean norms = spec.qkNorm() != AttentionSpec.QkNorm.NONE;
+    return new AttentionWeights(
+        query,
+        key,
+        value,
+        output,
         spec.qkvBias() ? readBias(layout.queryProj(layer)) : null,
         spec.qkvBias() ? readBias(layout.keyProj(layer)) : null,
         spec.qkvBias() ? readBias(layout.valueProj(layer)) : null,

@@ -3,14 +3,18 @@ package dev.sparkmoe.core.nn;
 import dev.sparkmoe.core.model.AttentionSpec;
 import dev.sparkmoe.core.model.AttentionWeights;
 import dev.sparkmoe.core.model.ModelConfig;
+import dev.sparkmoe.core.model.PackedMatrix;
+import dev.sparkmoe.core.model.PackedProjections;
 
 /**
  * Causal grouped-query self-attention of one sequence, Hugging Face eager semantics: projections
  * (with biases where the family has them), QK RMSNorm (per head for Qwen3-MoE, over the whole
  * projection for OLMoE), OLMoE's clamp, RoPE on queries and keys, scores at {@code
  * 1/sqrt(headDim)}, causal (and, if configured, sliding-window) mask, f32 softmax, output
- * projection. Stateless apart from its configuration and its RoPE table, which grows on demand;
- * thread-safe, and one instance serves every call of a layer (or a model).
+ * projection. The four projections run in f32, or in bf16 with f32 accumulation where the weights
+ * hold them packed ({@link AttentionWeights#packed()}, {@link Bf16Matrix}); everything else is f32.
+ * Stateless apart from its configuration and its RoPE table, which grows on demand; thread-safe,
+ * and one instance serves every call of a layer (or a model).
  *
  * <p>Each sequence's tokens carry positions ({@link #applyRows(AttentionWeights, float[], int[],
  * int[], float[])}): RoPE rotates them there. The keys and values are those of the call's tokens
@@ -74,9 +78,14 @@ public final class Attention {
     int hidden = config.hiddenSize();
     int qWidth = config.queryWidth();
     int kvWidth = config.kvWidth();
-    float[] q = project(x, 0, total, weights.query(), weights.queryBias(), qWidth);
-    float[] k = project(x, 0, total, weights.key(), weights.keyBias(), kvWidth);
-    float[] v = project(x, 0, total, weights.value(), weights.valueBias(), kvWidth);
+    PackedProjections packed = weights.packed();
+    boolean isPacked = packed != null;
+    float[] q = project(x, total, weights.query(), isPacked ? packed.query() : null, qWidth);
+    float[] k = project(x, total, weights.key(), isPacked ? packed.key() : null, kvWidth);
+    float[] v = project(x, total, weights.value(), isPacked ? packed.value() : null, kvWidth);
+    addBias(q, 0, total, weights.queryBias());
+    addBias(k, 0, total, weights.keyBias());
+    addBias(v, 0, total, weights.valueBias());
     normalize(q, total, config.numHeads(), weights.queryNorm());
     normalize(k, total, config.numKvHeads(), weights.keyNorm());
     clamp(q);
@@ -97,8 +106,8 @@ public final class Attention {
         System.arraycopy(rowContext, 0, context, first * qWidth, n * qWidth);
       }
     }
-    RowBlockGemm.multiplyTransposed(
-        context, 0, qWidth, total, qWidth, weights.output(), 0, qWidth, hidden, out, 0, hidden);
+    multiply(
+        context, total, qWidth, weights.output(), isPacked ? packed.output() : null, hidden, out);
     addBias(out, 0, total, weights.outputBias());
   }
 
@@ -113,14 +122,24 @@ public final class Attention {
     return java.util.Arrays.copyOfRange(x, firstRow * width, (firstRow + n) * width);
   }
 
-  /** {@code x · Wᵀ + b} for rows {@code [xOffset / hidden, + n)} of {@code x}, into a new array. */
-  private float[] project(float[] x, int xOffset, int n, float[] weight, float[] bias, int width) {
-    int hidden = config.hiddenSize();
+  /** {@code x · Wᵀ} for the {@code n} rows of {@code x}, into a new [n, width] array. */
+  private float[] project(float[] x, int n, float[] weight, PackedMatrix packed, int width) {
     float[] y = new float[n * width];
-    RowBlockGemm.multiplyTransposed(
-        x, xOffset, hidden, n, hidden, weight, 0, hidden, width, y, 0, width);
-    addBias(y, 0, n, bias);
+    multiply(x, n, config.hiddenSize(), weight, packed, width, y);
     return y;
+  }
+
+  /**
+   * {@code c[n, width] = a[n, k] · Wᵀ}: with {@code packed} where it is set (bf16), else with the
+   * f32 {@code weight} in fixed row blocks.
+   */
+  private static void multiply(
+      float[] a, int n, int k, float[] weight, PackedMatrix packed, int width, float[] c) {
+    if (packed != null) {
+      packed.multiplyTransposed(a, 0, k, n, c, 0, width);
+    } else {
+      RowBlockGemm.multiplyTransposed(a, 0, k, n, k, weight, 0, k, width, c, 0, width);
+    }
   }
 
   /** Softmax attention of every query head over its key/value head: the [n, qWidth] context. */

@@ -1,5 +1,6 @@
 package dev.sparkmoe.core.nn;
 
+import dev.sparkmoe.core.model.PackedMatrix;
 import dev.sparkmoe.core.safetensors.BFloat16;
 import java.nio.ShortBuffer;
 import java.util.Objects;
@@ -16,7 +17,7 @@ import org.bytedeco.javacpp.ShortPointer;
  * <p>Owns its native memory: {@link #close()} frees it, after which products with it throw.
  * Thread-safe for products (they only read it); {@link #close()} must not race with them.
  */
-public final class Bf16Matrix implements AutoCloseable {
+public final class Bf16Matrix implements PackedMatrix {
   private static final int CHUNK = 1 << 16;
 
   private final int rows;
@@ -76,17 +77,30 @@ public final class Bf16Matrix implements AutoCloseable {
     return new ShortPointer((long) rows * cols);
   }
 
+  @Override
   public int rows() {
     return rows;
   }
 
+  @Override
   public int cols() {
     return cols;
   }
 
   /** Native bytes this matrix holds: two per element, plus the blocked layout's padding. */
+  @Override
   public long sizeBytes() {
     return Dnnl.blockedWeights(cols, rows).get_size();
+  }
+
+  /**
+   * {@link Bf16Gemm#multiplyTransposed(float[], int, int, int, int, Bf16Matrix, float[], int,
+   * int)}.
+   */
+  @Override
+  public void multiplyTransposed(
+      float[] a, int aOffset, int lda, int n, float[] c, int cOffset, int ldc) {
+    Bf16Gemm.multiplyTransposed(a, aOffset, lda, n, cols, this, c, cOffset, ldc);
   }
 
   /** The oneDNN weights memory, {@code [cols, rows]} in {@link Dnnl#blockedWeights} layout. */

@@ -11,7 +11,6 @@ import java.util.Objects;
  * encoding rounds to nearest even, overflows to infinity and keeps NaN a (quiet) NaN.
  */
 public final class BFloat16 {
-  private static final int CHUNK = 8192;
 
   private BFloat16() {}
 
@@ -36,25 +35,13 @@ public final class BFloat16 {
   /**
    * Decodes {@code count} little-endian bfloat16 values from {@code src}'s position, which advances
    * past them, into {@code dst[dstOffset, dstOffset + count)}. The byte order of {@code src} is
-   * ignored.
+   * ignored. Vectorized where the Vector API is present, in parallel for large counts ({@link
+   * DecodeKernel}).
    *
    * @throws BufferUnderflowException if {@code src} holds fewer than {@code count} values
    */
   public static void decode(ByteBuffer src, float[] dst, int dstOffset, int count) {
-    Objects.checkFromIndexSize(dstOffset, count, dst.length);
-    if (src.remaining() / Short.BYTES < count) {
-      throw new BufferUnderflowException();
-    }
-    ShortBuffer values = src.slice().order(ByteOrder.LITTLE_ENDIAN).asShortBuffer();
-    short[] chunk = new short[Math.min(count, CHUNK)];
-    for (int done = 0; done < count; done += chunk.length) {
-      int n = Math.min(chunk.length, count - done);
-      values.get(chunk, 0, n);
-      for (int i = 0; i < n; i++) {
-        dst[dstOffset + done + i] = Float.intBitsToFloat(chunk[i] << 16);
-      }
-    }
-    src.position(src.position() + count * Short.BYTES);
+    BulkDecode.toFloats(DType.BF16, src, dst, dstOffset, count, DecodeKernel.best());
   }
 
   /**

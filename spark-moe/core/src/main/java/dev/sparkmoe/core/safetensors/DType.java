@@ -99,6 +99,10 @@ public enum DType {
       src.position(src.position() + count * Short.BYTES);
       return;
     }
+    if (this == F16) {
+      BulkDecode.halfToBf16(src, dst, dstOffset, count, DecodeKernel.best());
+      return;
+    }
     float[] values = new float[count];
     decode(src, values, 0, count);
     for (int i = 0; i < count; i++) {

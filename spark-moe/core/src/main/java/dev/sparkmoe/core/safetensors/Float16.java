@@ -11,7 +11,6 @@ import java.util.Objects;
  * rounds to nearest even, produces subnormals, overflows to infinity and keeps NaN a (quiet) NaN.
  */
 public final class Float16 {
-  private static final int CHUNK = 8192;
   // Every half value decoded once: bulk decoding is one table lookup per element.
   private static final float[] DECODED = decodeAll();
 
@@ -42,24 +41,13 @@ public final class Float16 {
   /**
    * Decodes {@code count} little-endian halves from {@code src}'s position, which advances past
    * them, into {@code dst[dstOffset, dstOffset + count)}. The byte order of {@code src} is ignored.
+   * Vectorized where the Vector API is present, in parallel for large counts ({@link DecodeKernel},
+   * {@code BulkDecode}); the same bits as {@link #toFloat} element by element.
    *
    * @throws BufferUnderflowException if {@code src} holds fewer than {@code count} halves
    */
   public static void decode(ByteBuffer src, float[] dst, int dstOffset, int count) {
-    Objects.checkFromIndexSize(dstOffset, count, dst.length);
-    if (src.remaining() / Short.BYTES < count) {
-      throw new BufferUnderflowException();
-    }
-    ShortBuffer halves = src.slice().order(ByteOrder.LITTLE_ENDIAN).asShortBuffer();
-    short[] chunk = new short[Math.min(count, CHUNK)];
-    for (int done = 0; done < count; done += chunk.length) {
-      int n = Math.min(chunk.length, count - done);
-      halves.get(chunk, 0, n);
-      for (int i = 0; i < n; i++) {
-        dst[dstOffset + done + i] = DECODED[chunk[i] & 0xffff];
-      }
-    }
-    src.position(src.position() + count * Short.BYTES);
+    BulkDecode.toFloats(DType.F16, src, dst, dstOffset, count, DecodeKernel.best());
   }
 
   /**

@@ -5,15 +5,22 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.sparkmoe.core.InvalidModelException;
 import dev.sparkmoe.core.generate.ModelSpec;
+import dev.sparkmoe.core.safetensors.BFloat16;
+import dev.sparkmoe.core.safetensors.DType;
 import dev.sparkmoe.core.safetensors.SafetensorsFile;
 import dev.sparkmoe.core.safetensors.SafetensorsWriter;
 import dev.sparkmoe.core.safetensors.TensorInfo;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.List;
 import java.util.function.UnaryOperator;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 class MoeModelTest {
   @TempDir Path temp;
@@ -35,6 +42,90 @@ class MoeModelTest {
             .as("up projection (w3) is the second half of the fused matrix")
             .containsExactly(w3);
       }
+    }
+  }
+
+  @ParameterizedTest(name = "{0} checkpoint")
+  @EnumSource(
+      value = DType.class,
+      names = {"BF16", "F16"})
+  void packedDenseHandsThePackerBf16BitsAndKeepsNoF32Projections(DType dtype) {
+    Path dir =
+        ModelFixtures.write(
+            ModelFixtures.tiny().toBuilder().dtype(dtype).build(), temp.resolve("m"));
+    List<RecordingMatrix> packed = new ArrayList<>();
+    try (MoeModel model = MoeModel.open(dir)) {
+      DenseWeights f32 = model.loadDense();
+      DenseWeights dense =
+          model.loadDensePacked(
+              (bits, offset, rows, cols) -> {
+                RecordingMatrix matrix =
+                    new RecordingMatrix(
+                        Arrays.copyOfRange(bits, offset, offset + rows * cols), rows);
+                packed.add(matrix);
+                return matrix;
+              });
+      AttentionWeights attention = dense.layers().get(0).attention();
+      AttentionWeights exact = f32.layers().get(0).attention();
+      assertThat(attention.query()).as("no f32 query projection kept").isNull();
+      assertThat(attention.output()).as("no f32 output projection kept").isNull();
+      assertThat(((RecordingMatrix) attention.packed().key()).bits)
+          .as("key projection: the f32 decode rounded to bf16 (BF16: the checkpoint's own bits)")
+          .containsExactly(bf16(exact.key()));
+      assertThat(((RecordingMatrix) attention.packed().output()).rows)
+          .isEqualTo(model.config().hiddenSize());
+      assertThat(dense.layers().get(0).moe().router())
+          .as("the router stays f32")
+          .containsExactly(f32.layers().get(0).moe().router());
+      assertThat(packed).hasSize(4 * model.config().numLayers());
+      dense.close();
+      assertThat(packed).allMatch(matrix -> matrix.closed, "closed with the dense weights");
+    }
+  }
+
+  private static short[] bf16(float[] values) {
+    short[] bits = new short[values.length];
+    for (int i = 0; i < values.length; i++) {
+      bits[i] = BFloat16.fromFloat(values[i]);
+    }
+    return bits;
+  }
+
+  /** A packed matrix that keeps the bits it was made from and computes nothing. */
+  private static final class RecordingMatrix implements PackedMatrix {
+    final short[] bits;
+    final int rows;
+    boolean closed;
+
+    RecordingMatrix(short[] bits, int rows) {
+      this.bits = bits;
+      this.rows = rows;
+    }
+
+    @Override
+    public int rows() {
+      return rows;
+    }
+
+    @Override
+    public int cols() {
+      return bits.length / rows;
+    }
+
+    @Override
+    public long sizeBytes() {
+      return 2L * bits.length;
+    }
+
+    @Override
+    public void multiplyTransposed(
+        float[] a, int aOffset, int lda, int n, float[] c, int cOffset, int ldc) {
+      throw new UnsupportedOperationException("not for products");
+    }
+
+    @Override
+    public void close() {
+      closed = true;
     }
   }
 

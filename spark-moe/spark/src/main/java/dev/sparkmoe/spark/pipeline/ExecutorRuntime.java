@@ -3,9 +3,11 @@ package dev.sparkmoe.spark.pipeline;
 import dev.sparkmoe.core.backend.ExpertBackend;
 import dev.sparkmoe.core.backend.ExpertBackends;
 import dev.sparkmoe.core.backend.ResidentExpert;
+import dev.sparkmoe.core.forward.DecoderStage;
 import dev.sparkmoe.core.model.DenseWeights;
 import dev.sparkmoe.core.model.ModelFingerprint;
 import dev.sparkmoe.core.model.MoeModel;
+import dev.sparkmoe.core.nn.Bf16Gemm;
 import dev.sparkmoe.core.nn.ComputeDtype;
 import dev.sparkmoe.spark.cluster.ExecutorSlot;
 import java.util.Map;
@@ -108,12 +110,23 @@ final class ExecutorRuntime implements AutoCloseable {
       synchronized (this) {
         checkOpen();
         if (dense == null) {
-          dense = model.loadDense();
+          dense = DecoderStage.loadDense(model, attentionDtype());
         }
         loaded = dense;
       }
     }
     return loaded;
+  }
+
+  /**
+   * The compute dtype's attention projections: bf16 where this CPU has bf16 instructions, else f32.
+   * The CPU backend refuses bf16 on such a CPU anyway; a GPU node whose CPU lacks them still runs
+   * its experts in bf16 on the GPU and its attention in f32, as before bf16 attention.
+   */
+  private ComputeDtype attentionDtype() {
+    return computeDtype == ComputeDtype.BF16 && Bf16Gemm.unavailableReason().isEmpty()
+        ? ComputeDtype.BF16
+        : ComputeDtype.F32;
   }
 
   ExpertBackend backend() {
@@ -211,7 +224,10 @@ final class ExecutorRuntime implements AutoCloseable {
     closed = true;
     loader.close();
     experts.clear();
-    dense = null;
+    if (dense != null) {
+      dense.close();
+      dense = null;
+    }
     try {
       if (backend != null) {
         backend.close();

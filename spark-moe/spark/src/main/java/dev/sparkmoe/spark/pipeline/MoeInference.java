@@ -119,8 +119,8 @@ public final class MoeInference {
   }
 
   /**
-   * {@code f32} (default, exact) or {@code bf16}: expert FFNs in bf16 with f32 accumulation, on
-   * CPUs with bf16 instructions.
+   * {@code f32} (default, exact) or {@code bf16}: expert FFNs and attention projections in bf16
+   * with f32 accumulation, on CPUs with bf16 instructions.
    */
   public MoeInference computeDtype(String value) {
     return option(MoeOptions.COMPUTE_DTYPE.key(), value);
