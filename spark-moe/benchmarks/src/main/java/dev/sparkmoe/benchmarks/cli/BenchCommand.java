@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
       BenchBalanceCommand.class,
       BenchPeerCommand.class,
       BenchPlacementsCommand.class,
+      BenchTransportCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class BenchCommand implements Runnable {

@@ -87,7 +87,18 @@ class PlacementComparisonTest {
           List.of(new RunReport.SlotRun(layer, 8192, "0", true, null, 0.5, 0.01));
       layers.add(
           new RunReport.Layer(
-              layer, wallSeconds / 2, perExpert, slotRuns, 0.8, 1000, 1000, 900, 0.1, 0.5, 0.01));
+              layer,
+              wallSeconds / 2,
+              perExpert,
+              slotRuns,
+              0.8,
+              1000,
+              1000,
+              900,
+              0.1,
+              0.5,
+              0.01,
+              0.02));
     }
     RunReport report =
         new RunReport(
@@ -105,7 +116,10 @@ class PlacementComparisonTest {
             layers,
             List.of(),
             /* memory= */ null,
-            /* loadBalance= */ null);
+            /* loadBalance= */ null,
+            "asked for: placement " + placement,
+            /* loadSeconds= */ 0.2,
+            /* loadBlockedSeconds= */ 0.1);
     return new PlacementResult(
         placement,
         slots,

@@ -49,6 +49,15 @@ public final class ClusterPresets {
    */
   public static final SparkCosts LOCAL_SPARK = new SparkCosts(2, 14e-3, 0.33, 62e-9);
 
+  /**
+   * Host-staged TCP as {@code bench transport} measured it on the build machine's loopback on
+   * 2026-12-02 (load average 18 on 2 cores, so an idle machine does better): median round trips of
+   * 1 to 4,096 tokens of 1,024 f16 values, fitted to a 15 µs round trip and 0.43 GB/s each way.
+   * {@code moe plan --calibration} with the benchmark's CSV replaces it.
+   */
+  public static final HostTcp LOOPBACK_TCP =
+      new HostTcp(15.0e-6, 0.428e9, "loopback measured by bench transport, 2026-12-02");
+
   private static final Pattern GPU = Pattern.compile("(h100|h200)-(\\d+)x(\\d+)");
   private static final Pattern CPU_LOCAL = Pattern.compile("cpu-local(?::(\\d+))?");
 

@@ -3,6 +3,7 @@ package dev.sparkmoe.core.plan;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Objects;
 
 /**
  * Predicts how long a batch takes through a model placed by a {@link Layout} on a {@link
@@ -14,9 +15,19 @@ import java.util.Locale;
  */
 public final class CostModel {
   private final KernelCalibration calibration;
+  private final Transport transport;
 
+  /** Prices GPU exchanges over the cluster's links ({@link Transport#links()}). */
   public CostModel(KernelCalibration calibration) {
-    this.calibration = calibration;
+    this(calibration, Transport.links());
+  }
+
+  /**
+   * @param transport how a GPU cluster's dispatch and combine travel (a Spark cluster shuffles)
+   */
+  public CostModel(KernelCalibration calibration, Transport transport) {
+    this.calibration = Objects.requireNonNull(calibration, "calibration");
+    this.transport = Objects.requireNonNull(transport, "transport");
   }
 
   /** A model on datasheet rates alone. */
@@ -26,6 +37,15 @@ public final class CostModel {
 
   public KernelCalibration calibration() {
     return calibration;
+  }
+
+  public Transport transport() {
+    return transport;
+  }
+
+  /** This model with GPU exchanges over {@code value}. */
+  public CostModel withTransport(Transport value) {
+    return new CostModel(calibration, value);
   }
 
   public Prediction predict(
@@ -41,7 +61,7 @@ public final class CostModel {
       runOverhead = spark.runOverheadSeconds();
     } else {
       StreamLayerModel streams =
-          new StreamLayerModel(cluster, model, workload, layout, calibration);
+          new StreamLayerModel(cluster, model, workload, layout, calibration, transport);
       for (int layer = 0; layer < model.layers(); layer++) {
         layers.add(streams.layer(layer));
       }

@@ -15,6 +15,10 @@ public final class ReferenceExperiment {
   public static final double COLOCATED_SECONDS_PER_TOKEN = 8.3e-3;
   public static final int TENSOR_PARALLEL = 8;
   public static final int PIPELINE_STAGES = 2;
+  public static final int LAYERS = 4;
+
+  /** The one-per-GPU time per output token spread over the layers: 550 µs per layer. */
+  public static final double ONE_PER_GPU_SECONDS_PER_LAYER = ONE_PER_GPU_SECONDS_PER_TOKEN / LAYERS;
 
   private ReferenceExperiment() {}
 

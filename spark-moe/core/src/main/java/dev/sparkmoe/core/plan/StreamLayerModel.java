@@ -2,10 +2,10 @@ package dev.sparkmoe.core.plan;
 
 /**
  * One layer on a GPU cluster: owners compute attention and route by roofline; dispatch and combine
- * move each device's bytes over NVLink and InfiniBand at the same time (a device's exchange lasts
- * as long as its slower link); experts compute by roofline plus a fixed cost per kernel, or at the
- * measured rate where the calibration has one; dispatch, expert compute and combine overlap with
- * double buffering.
+ * move each device's bytes by the {@link Transport} (over the cluster's links, NVLink and
+ * InfiniBand at the same time, a device's exchange lasting as long as its slower link); experts
+ * compute by roofline plus a fixed cost per kernel, or at the measured rate where the calibration
+ * has one; dispatch, expert compute and combine overlap with double buffering.
  */
 final class StreamLayerModel {
   /** Kernels per expert call: gate-up GEMM, SwiGLU, down GEMM. */
@@ -25,34 +25,39 @@ final class StreamLayerModel {
   private final Workload workload;
   private final Layout layout;
   private final KernelCalibration calibration;
+  private final Transport transport;
 
   StreamLayerModel(
       ClusterSpec cluster,
       ModelShape model,
       Workload workload,
       Layout layout,
-      KernelCalibration calibration) {
+      KernelCalibration calibration,
+      Transport transport) {
     this.cluster = cluster;
     this.model = model;
     this.workload = workload;
     this.layout = layout;
     this.calibration = calibration;
+    this.transport = transport;
   }
 
   LayerCost layer(int layer) {
     LayerLoad load = LayerLoad.of(model, workload, layout, layer, cluster.devicesPerNode());
     double owner = ownerSeconds(load);
-    double exchange = exchangeSeconds(load);
+    Transport.Exchange exchange = exchange(load);
+    double dispatch = transport.dispatchSeconds(exchange);
+    double combine = transport.combineSeconds(exchange);
     double[] expert = expertSeconds(load);
-    double streamed = overlapped(exchange, expert[0], exchange);
+    double streamed = overlapped(dispatch, expert[0], combine);
     double handoff = handoffSeconds(layer);
     return new LayerCost(
         layer,
         owner,
-        exchange,
+        dispatch,
         expert[0],
         expert[1],
-        exchange,
+        combine,
         handoff,
         0,
         owner + streamed + handoff);
@@ -83,14 +88,25 @@ final class StreamLayerModel {
     return worst;
   }
 
-  private double exchangeSeconds(LayerLoad load) {
-    double worst = 0;
+  /** The layer's exchange, one direction, as the transports need it: each the slowest device's. */
+  private Transport.Exchange exchange(LayerLoad load) {
+    double seconds = 0;
+    double bytes = 0;
+    double tokensPerRank = 0;
+    int ranks = 0;
     for (int device = 0; device < load.devices(); device++) {
-      double intra = cluster.intraNode().seconds(load.linkBytes(device, LinkClass.INTRA));
-      double inter = cluster.interNode().seconds(load.linkBytes(device, LinkClass.INTER));
-      worst = Math.max(worst, Math.max(intra, inter));
+      double intraBytes = load.linkBytes(device, LinkClass.INTRA);
+      double interBytes = load.linkBytes(device, LinkClass.INTER);
+      double intra = cluster.intraNode().seconds(intraBytes);
+      double inter = cluster.interNode().seconds(interBytes);
+      seconds = Math.max(seconds, Math.max(intra, inter));
+      bytes = Math.max(bytes, intraBytes + interBytes);
+      tokensPerRank = Math.max(tokensPerRank, load.ownedTokens[device]);
+      if (load.pairs[device] > 0 || load.ownedTokens[device] > 0) {
+        ranks++;
+      }
     }
-    return worst;
+    return new Transport.Exchange(seconds, bytes, tokensPerRank, ranks, model.hidden());
   }
 
   /** The slowest device's expert time and, of it, the fixed per-kernel part. */

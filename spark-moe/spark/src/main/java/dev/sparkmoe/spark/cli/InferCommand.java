@@ -8,6 +8,7 @@ import java.nio.file.Path;
 import java.util.Locale;
 import java.util.Map;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
@@ -67,8 +68,10 @@ final class InferCommand implements Callable<Integer> {
     try (SparkSessions.Handle handle = SparkSessions.open(master, "moe infer")) {
       TableFormat.ensureAbsent(handle.session(), output);
       MoeInference.MoeRun run = inference.run(in.read(handle.session(), input));
+      // The page is drawn while the output is written; the output is committed first.
+      CompletableFuture<String> page = ReportFiles.draw(run.report());
       out.write(run.rows(), output);
-      String reports = ReportFiles.write(handle.session(), output, run.report());
+      String reports = ReportFiles.write(handle.session(), output, run.report(), page);
       RunReport report = run.report();
       spec.commandLine()
           .getOut()

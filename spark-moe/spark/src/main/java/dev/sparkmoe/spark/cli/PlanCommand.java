@@ -4,11 +4,14 @@ import dev.sparkmoe.core.model.MoeModel;
 import dev.sparkmoe.core.plan.ClusterPresets;
 import dev.sparkmoe.core.plan.ClusterSpec;
 import dev.sparkmoe.core.plan.CostModel;
+import dev.sparkmoe.core.plan.GpuAllToAll;
+import dev.sparkmoe.core.plan.HostTcp;
 import dev.sparkmoe.core.plan.KernelCalibration;
 import dev.sparkmoe.core.plan.ModelShape;
 import dev.sparkmoe.core.plan.Planner;
 import dev.sparkmoe.core.plan.Prediction;
 import dev.sparkmoe.core.plan.ReferenceExperiment;
+import dev.sparkmoe.core.plan.Transport;
 import dev.sparkmoe.core.plan.Workload;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -70,7 +73,9 @@ final class PlanCommand implements Callable<Integer> {
 
   @Option(
       names = "--calibration",
-      description = "Measured kernel times (CSV) to use instead of datasheet rates.")
+      description =
+          "Measured kernel times (CSV) to use instead of datasheet rates; its loopback-tcp rows"
+              + " (bench transport) price the host-staged TCP transport.")
   Path calibration;
 
   @Override
@@ -167,5 +172,29 @@ final class PlanCommand implements Callable<Integer> {
         ReferenceExperiment.compare(costModel, target, shape, workload);
     out.println();
     out.print(PlanTable.reference(comparison, shape));
+    List<TransportComparison> byTransport =
+        transports(costModel.calibration()).stream()
+            .map(
+                t ->
+                    new TransportComparison(
+                        t,
+                        ReferenceExperiment.compare(
+                            costModel.withTransport(t), target, shape, workload)))
+            .toList();
+    out.println();
+    out.print(PlanTable.transports(byTransport, shape));
+  }
+
+  /** One transport and the reference's two configurations priced over it. */
+  record TransportComparison(Transport transport, ReferenceExperiment.Comparison comparison) {}
+
+  /**
+   * The cluster's links, host-staged TCP (from the calibration's loopback rows when it has them,
+   * else {@link ClusterPresets#LOOPBACK_TCP}) and the GPU-initiated all-to-all.
+   */
+  static List<Transport> transports(KernelCalibration calibration) {
+    HostTcp tcp =
+        HostTcp.covers(calibration) ? HostTcp.fit(calibration) : ClusterPresets.LOOPBACK_TCP;
+    return List.of(Transport.links(), tcp, new GpuAllToAll());
   }
 }

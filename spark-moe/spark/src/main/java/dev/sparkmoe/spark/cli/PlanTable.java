@@ -152,6 +152,75 @@ final class PlanTable {
     return out.toString();
   }
 
+  /**
+   * Per layer, the reference's two configurations under each transport, and which transports reach
+   * the published one-per-GPU time per layer.
+   */
+  static String transports(List<PlanCommand.TransportComparison> rows, ModelShape shape) {
+    double target = ReferenceExperiment.ONE_PER_GPU_SECONDS_PER_LAYER;
+    StringBuilder out = new StringBuilder();
+    out.append(
+        String.format(
+            Locale.ROOT,
+            "Transports, per layer (the published %.1f ms per output token over %d layers is %.0f µs"
+                + " per layer):%n",
+            ReferenceExperiment.ONE_PER_GPU_SECONDS_PER_TOKEN * 1e3,
+            ReferenceExperiment.LAYERS,
+            target * 1e6));
+    String format = "%-15s %-40s %-40s %s%n";
+    out.append(
+        String.format(
+            Locale.ROOT,
+            format,
+            "transport",
+            "1 expert/GPU: µs/layer (dispatch+experts+combine)",
+            "4/GPU TP=8 PP=2: µs/layer (same)",
+            "1 expert/GPU reaches " + Math.round(target * 1e6) + " µs"));
+    List<String> reach = new java.util.ArrayList<>();
+    List<String> miss = new java.util.ArrayList<>();
+    for (PlanCommand.TransportComparison row : rows) {
+      Prediction a = row.comparison().onePerGpu();
+      Prediction b = row.comparison().colocated();
+      double perLayer = a.latencySeconds() / shape.layers();
+      boolean reaches = perLayer <= target;
+      (reaches ? reach : miss)
+          .add(String.format(Locale.ROOT, "%s (%.0f µs)", row.transport().name(), perLayer * 1e6));
+      out.append(
+          String.format(
+              Locale.ROOT,
+              format,
+              row.transport().name(),
+              perLayer(a, shape),
+              perLayer(b, shape),
+              reaches ? "yes" : "no"));
+    }
+    rows.forEach(
+        r ->
+            out.append(
+                String.format(
+                    Locale.ROOT, "  %s: %s%n", r.transport().name(), r.transport().description())));
+    out.append(
+        String.format(
+            Locale.ROOT,
+            "One expert per GPU reaches %.0f µs per layer over: %s; not over: %s.%n",
+            target * 1e6,
+            reach.isEmpty() ? "none" : String.join(", ", reach),
+            miss.isEmpty() ? "none" : String.join(", ", miss)));
+    return out.toString();
+  }
+
+  /** Mean time per layer of one batch, and layer 0's dispatch, experts and combine, in µs. */
+  private static String perLayer(Prediction p, ModelShape shape) {
+    var layer = p.layers().get(0);
+    return String.format(
+        Locale.ROOT,
+        "%.1f (%.1f+%.1f+%.1f)",
+        p.latencySeconds() / shape.layers() * 1e6,
+        layer.dispatchSeconds() * 1e6,
+        layer.expertSeconds() * 1e6,
+        layer.combineSeconds() * 1e6);
+  }
+
   private static void row(StringBuilder out, String format, String name, double a, double b) {
     out.append(String.format(Locale.ROOT, format, name, rate(a), rate(b), ratio(a / b)));
   }

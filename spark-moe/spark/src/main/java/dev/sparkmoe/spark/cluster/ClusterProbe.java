@@ -25,11 +25,15 @@ import org.slf4j.LoggerFactory;
 import scala.Tuple4;
 
 /**
- * Learns the cluster's slots by asking the executors: a short job in rounds of small tasks, until
- * every executor that the status tracker knows has answered with its id, host and GPU address.
+ * Learns the cluster's slots. {@link #executors} reads them from the driver's own records where
+ * those suffice (local mode: the one {@code driver} executor; a cluster: Spark's status store, the
+ * one behind the UI and the REST API's {@code executors} endpoint, which has every executor's id,
+ * block manager and resources) and runs no job; {@link #probe} asks the executors: a short job in
+ * rounds of small tasks, until every executor that the status tracker knows has answered with its
+ * id, host and GPU address.
  *
- * <p>Executors that register after the probe are not in its answer; probe again after the cluster
- * changes. Runs Spark jobs: call it from the driver, not from a task.
+ * <p>Executors that register after the call are not in its answer; call again after the cluster
+ * changes. Call it from the driver, not from a task.
  */
 public final class ClusterProbe {
   /** How long {@link #probe(SparkSession)} waits for every executor to answer. */
@@ -40,6 +44,52 @@ public final class ClusterProbe {
   private static final long HOLD_MS = 50;
 
   private ClusterProbe() {}
+
+  /** How long {@link #executors} waits for the status store to list what the tracker knows. */
+  private static final long STORE_WAIT_MS = 2_000;
+
+  /**
+   * The same executors as {@link #probe(SparkSession)}, without a job where the driver knows them:
+   * in local mode at once; on a cluster from the status store once it lists every executor the
+   * status tracker knows (its listener runs a little behind), with the first GPU address of each
+   * executor's resources. Falls back to {@link #probe(SparkSession)} when the store has not caught
+   * up within {@value #STORE_WAIT_MS} ms.
+   */
+  public static List<ExecutorSlot> executors(SparkSession spark) {
+    Objects.requireNonNull(spark, "spark");
+    SparkContext sc = spark.sparkContext();
+    if (sc.isLocal()) {
+      String host = SparkEnv.get().blockManager().blockManagerId().host();
+      List<ExecutorSlot> slots = List.of(new ExecutorSlot(ExecutorSlot.DRIVER, host, null));
+      LOG.info("Executors from the driver (local mode, no probe job): {}", slots);
+      return slots;
+    }
+    long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(STORE_WAIT_MS);
+    while (true) {
+      Map<String, ExecutorSlot> listed = StoreExecutors.byHostPort(sc);
+      Set<String> expected = expectedHostPorts(sc);
+      if (!expected.isEmpty() && listed.keySet().containsAll(expected)) {
+        List<ExecutorSlot> slots =
+            expected.stream().map(listed::get).sorted(ExecutorSlot.BY_EXECUTOR_ID).toList();
+        LOG.info("Executors from the status store (no probe job): {}", slots);
+        return slots;
+      }
+      if (System.nanoTime() > deadline) {
+        LOG.info("Status store lists {} of {} executors; probing", listed.size(), expected.size());
+        return probe(spark);
+      }
+      sleep();
+    }
+  }
+
+  private static void sleep() {
+    try {
+      Thread.sleep(20);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("Cannot list executors: interrupted", e);
+    }
+  }
 
   /** {@link #probe(SparkSession, Duration)} with {@link #DEFAULT_TIMEOUT}. */
   public static List<ExecutorSlot> probe(SparkSession spark) {

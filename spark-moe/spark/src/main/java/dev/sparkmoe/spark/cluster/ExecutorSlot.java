@@ -22,6 +22,9 @@ public record ExecutorSlot(String executorId, String host, String gpuAddress)
   /** The resource name Spark uses for GPUs ({@code spark.executor.resource.gpu.*}). */
   public static final String GPU = "gpu";
 
+  /** The executor id of the driver, which is the one executor in local mode. */
+  public static final String DRIVER = "driver";
+
   /** By executor id, numerically where both ids are numbers ({@code "2"} before {@code "10"}). */
   public static final Comparator<ExecutorSlot> BY_EXECUTOR_ID =
       Comparator.comparing(ExecutorSlot::executorId, ExecutorSlot::compareIds);

@@ -13,6 +13,8 @@ import dev.sparkmoe.core.plan.Workload;
 import dev.sparkmoe.spark.cluster.ExecutorSlot;
 import dev.sparkmoe.spark.config.SessionOptions;
 import java.util.List;
+import java.util.Locale;
+import java.util.OptionalDouble;
 import org.apache.spark.sql.SparkSession;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -23,19 +25,31 @@ import org.slf4j.LoggerFactory;
  * when the sampled load is uneven, and tensor parallelism when experts do not fit {@code
  * spark.moe.slot-memory}. The cluster is {@code spark.moe.cluster} (a {@link ClusterPresets} name)
  * when set; otherwise GPU executors are priced as H100s and CPU executors as the measured local CPU
- * cluster.
+ * cluster. With a capacity factor set, in-task is no candidate: it computes every routed token and
+ * refuses one.
  */
 final class AutoPlacement {
   private static final Logger LOG = LoggerFactory.getLogger(AutoPlacement.class);
 
   private AutoPlacement() {}
 
-  static PlacementPolicy choose(
+  /**
+   * The planner's pick and why, in words for the log and the run report.
+   *
+   * @param reason why it won, and why in-task was left out when it was
+   */
+  record Choice(PlacementPolicy policy, String reason) {}
+
+  /**
+   * @param capacityFactor the run's expert capacity factor; empty for dropless
+   */
+  static Choice choose(
       SparkSession spark,
       ModelConfig config,
       List<ExecutorSlot> executors,
       int slots,
-      ActivationDtype dtype) {
+      ActivationDtype dtype,
+      OptionalDouble capacityFactor) {
     long gpus = executors.stream().filter(e -> e.gpuAddress() != null).count();
     ClusterSpec cluster =
         SessionOptions.of(spark)
@@ -52,15 +66,18 @@ final class AutoPlacement {
             ? Workload.sparkRun(16_384, 128, dtype.sizeBytes(), Math.max(1, executors.size()))
             : Workload.gpuBatch(1024, 128);
     long memory = executorMemoryBytes(spark);
+    // Memory 0 tells the planner that in-task cannot hold the experts: it is left out.
     PlacementPolicy chosen =
-        new Planner(CostModel.uncalibrated()).choose(cluster, model, workload, slots, memory);
+        new Planner(CostModel.uncalibrated())
+            .choose(cluster, model, workload, slots, capacityFactor.isPresent() ? 0 : memory);
+    String reason = reason(chosen, cpu, model, memory, capacityFactor);
     LOG.info(
         "spark-moe: placement auto chose {} for {} slots on {} ({})",
         chosen.cliName(),
         slots,
         cluster.name(),
-        reason(chosen, cpu, model, memory));
-    return chosen;
+        reason);
+    return new Choice(chosen, reason);
   }
 
   /** One executor's heap: {@code spark.executor.memory}, or in local mode the driver's own. */
@@ -71,12 +88,23 @@ final class AutoPlacement {
   }
 
   private static String reason(
-      PlacementPolicy chosen, boolean cpu, ModelShape model, long memoryBytes) {
+      PlacementPolicy chosen,
+      boolean cpu,
+      ModelShape model,
+      long memoryBytes,
+      OptionalDouble capacityFactor) {
     if (chosen.kind() == PlacementPolicy.Kind.IN_TASK) {
       return "fastest by the cost model, and every expert fits an executor's memory";
     }
     if (!cpu) {
       return "fastest by the cost model among the expert-parallel placements";
+    }
+    if (capacityFactor.isPresent()) {
+      return String.format(
+          Locale.ROOT,
+          "fastest by the cost model; in-task left out: capacity-factor %s is set and in-task"
+              + " computes every routed token",
+          capacityFactor.getAsDouble());
     }
     return Planner.inTaskFits(model, memoryBytes)
         ? "fastest by the cost model, in-task included"

@@ -14,6 +14,7 @@ import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 import org.apache.arrow.memory.BufferAllocator;
 import org.apache.spark.TaskContext;
 
@@ -36,6 +37,7 @@ final class ExecutorRuntime implements AutoCloseable {
   private final Map<String, CompletableFuture<ResidentExpert>> experts = new ConcurrentHashMap<>();
   private final ExpertLoader loader = new ExpertLoader();
   private final AtomicInteger expertLoads = new AtomicInteger();
+  private final LongAdder expertLoadNanos = new LongAdder();
   private volatile DenseWeights dense;
   private volatile ExpertBackend backend;
   private volatile boolean closed;
@@ -169,10 +171,13 @@ final class ExecutorRuntime implements AutoCloseable {
     try {
       checkOpen();
       expertLoads.incrementAndGet();
-      mine.complete(
+      long start = System.nanoTime();
+      ResidentExpert loaded =
           shards == 1
               ? backend().upload(model, layer, expert)
-              : backend().upload(model.loadExpertShard(layer, expert, shard, shards)));
+              : backend().upload(model.loadExpertShard(layer, expert, shard, shards));
+      expertLoadNanos.add(System.nanoTime() - start);
+      mine.complete(loaded);
     } catch (RuntimeException | Error e) {
       experts.remove(key, mine); // a later task tries again
       mine.completeExceptionally(e);
@@ -203,9 +208,24 @@ final class ExecutorRuntime implements AutoCloseable {
     }
   }
 
+  /** Starts loading the dense weights on a background thread, unless loaded; returns at once. */
+  void prefetchDense() {
+    if (!closed && dense == null) {
+      loader.submit(this::dense);
+    }
+  }
+
   /** How many experts this executor has loaded so far. */
   int expertLoads() {
     return expertLoads.get();
+  }
+
+  /**
+   * Time spent so far reading, decoding and uploading experts, summed over the threads that did it
+   * (tasks and prefetch threads), so it may exceed the wall time and overlap compute.
+   */
+  long expertLoadNanos() {
+    return expertLoadNanos.sum();
   }
 
   boolean isClosed() {

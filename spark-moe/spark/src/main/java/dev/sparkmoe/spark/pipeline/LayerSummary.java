@@ -15,6 +15,8 @@ import java.util.List;
  * @param ownerComputeNanos summed owner-task time on attention and routing
  * @param expertComputeNanos summed expert-task time on expert FFNs
  * @param expertWaitNanos summed expert-task time blocked waiting for decoded input
+ * @param expertLoadNanos summed expert-task time blocked waiting for experts to be fetched, decoded
+ *     and made resident (a prefetch still running included)
  */
 @SuppressWarnings("ArrayRecordComponent") // report values, built once
 record LayerSummary(
@@ -27,7 +29,8 @@ record LayerSummary(
     long bytesCombined,
     long ownerComputeNanos,
     long expertComputeNanos,
-    long expertWaitNanos) {
+    long expertWaitNanos,
+    long expertLoadNanos) {
 
   /** Mean over max tokens per slot: 1 is a perfect balance. */
   double balance() {
@@ -47,11 +50,13 @@ record LayerSummary(
     long combined = 0;
     long compute = 0;
     long wait = 0;
+    long load = 0;
     for (TaskStat.Expert task : experts) {
       pairs += task.stats().tokens();
       combined += task.stats().bytesOut();
       compute += task.stats().computeNanos();
       wait += task.stats().waitNanos();
+      load += task.stats().loadNanos();
       perExpert = add(perExpert, task.stats().tokensPerExpert());
     }
     long dispatched = 0;
@@ -70,7 +75,8 @@ record LayerSummary(
         combined,
         ownerCompute,
         compute,
-        wait);
+        wait,
+        load);
   }
 
   private static long[] add(long[] sum, long[] values) {

@@ -45,13 +45,14 @@ final class PipelineRunner {
     InputColumns.tokens(input.schema(), options.tokensColumn());
     ModelConfig config = checkBackendAndModel(spark);
     checkInTaskCapacity();
-    List<ExecutorSlot> executors = ClusterProbe.probe(spark);
+    List<ExecutorSlot> executors = ClusterProbe.executors(spark);
     int numSlots = options.slots().orElseGet(() -> defaultSlots(spark, executors));
     Dataset<Row> selected = input.select(options.idColumn(), options.tokensColumn());
+    AutoPlacement.Choice choice = policy(spark, config, executors, numSlots);
     BalancedPlacement balanced =
         BalancedPlacement.plan(
             options.placement(),
-            policy(spark, config, executors, numSlots),
+            choice.policy(),
             options.balance(),
             options.modelPath(),
             numSlots,
@@ -61,6 +62,7 @@ final class PipelineRunner {
     List<String> slotLocations =
         slotLocations(executors, isInTask(balanced.plan()) ? partitions : numSlots);
     PipelineManifest manifest = manifest(balanced.plan(), partitions);
+    LocalPrefetch.start(spark.sparkContext(), manifest);
 
     CapacityPass capacity = CapacityPass.of(options.balance(), config);
     HeapWatermark.join(manifest.runId());
@@ -80,7 +82,8 @@ final class PipelineRunner {
                 wallNanos,
                 waveStats,
                 config,
-                LoadBalanceReport.of(run.placement(), options.balance(), capacity))
+                LoadBalanceReport.of(run.placement(), options.balance(), capacity),
+                choice.reason())
             .withMemory(ReportBuilder.memory(waveStats.stats(), waves.count(), waves.waveRows()));
     return new MoeInference.MoeRun(
         spark.createDataFrame(out, OutputSchema.of(id, options.kind())), report);
@@ -93,7 +96,8 @@ final class PipelineRunner {
       long wallNanos,
       WaveStats waveStats,
       ModelConfig config,
-      RunReport.LoadBalance loadBalance) {
+      RunReport.LoadBalance loadBalance,
+      String placementReason) {
     List<TaskStat> stats = waveStats.stats();
     long tokens = TaskStats.inputTokens(stats);
     return ReportBuilder.build(
@@ -106,7 +110,8 @@ final class PipelineRunner {
         stats,
         config.topK(),
         config.hiddenSize(),
-        loadBalance);
+        loadBalance,
+        placementReason);
   }
 
   /**
@@ -235,11 +240,18 @@ final class PipelineRunner {
   }
 
   /** The requested policy, or under {@code auto} the planner's choice for the slots at hand. */
-  private PlacementPolicy policy(
+  private AutoPlacement.Choice policy(
       SparkSession spark, ModelConfig config, List<ExecutorSlot> executors, int numSlots) {
     return options.placement().kind() == PlacementPolicy.Kind.AUTO
-        ? AutoPlacement.choose(spark, config, executors, numSlots, options.activationDtype())
-        : options.placement();
+        ? AutoPlacement.choose(
+            spark,
+            config,
+            executors,
+            numSlots,
+            options.activationDtype(),
+            options.balance().capacityFactor())
+        : new AutoPlacement.Choice(
+            options.placement(), "asked for: placement " + options.placement().cliName());
   }
 
   /** One slot per GPU when executors have GPUs, else one per task slot of the cluster. */

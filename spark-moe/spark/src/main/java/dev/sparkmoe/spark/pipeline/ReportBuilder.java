@@ -22,7 +22,8 @@ final class ReportBuilder {
       List<TaskStat> all,
       int topK,
       int hidden,
-      RunReport.LoadBalance loadBalance) {
+      RunReport.LoadBalance loadBalance,
+      String placementReason) {
     List<TaskStat> stats = TaskStats.latest(all);
     List<RunReport.Layer> layers = new ArrayList<>();
     for (int layer = 0; layer < layerNanos.size(); layer++) {
@@ -40,7 +41,8 @@ final class ReportBuilder {
               minimum,
               s.ownerComputeNanos() / 1e9,
               s.expertComputeNanos() / 1e9,
-              s.expertWaitNanos() / 1e9));
+              s.expertWaitNanos() / 1e9,
+              s.expertLoadNanos() / 1e9));
     }
     double seconds = wallNanos / 1e9;
     String backendDescription =
@@ -49,6 +51,7 @@ final class ReportBuilder {
             .map(s -> ((TaskStat.Expert) s).backend())
             .findFirst()
             .orElse(manifest.backend());
+    List<RunReport.Executor> executors = executors(stats);
     return new RunReport(
         manifest.modelPath(),
         manifest.placement().toString(),
@@ -62,9 +65,12 @@ final class ReportBuilder {
         seconds,
         seconds > 0 ? tokens / seconds : 0,
         layers,
-        executors(stats),
+        executors,
         /* memory= */ null, // PipelineRunner adds it, from the waves and the tasks' heap marks
-        loadBalance);
+        loadBalance,
+        placementReason,
+        executors.stream().mapToDouble(RunReport.Executor::loadSeconds).sum(),
+        layers.stream().mapToDouble(RunReport.Layer::loadSeconds).sum());
   }
 
   private static List<RunReport.SlotRun> slotRuns(
@@ -89,10 +95,12 @@ final class ReportBuilder {
 
   private static List<RunReport.Executor> executors(List<TaskStat> stats) {
     Map<String, Integer> loads = new TreeMap<>();
+    Map<String, Long> loadNanos = new TreeMap<>();
     Map<String, TreeSet<String>> gpus = new TreeMap<>();
     for (TaskStat stat : stats) {
       TaskSite site = stat.site();
       loads.merge(site.executorId(), site.expertLoads(), Math::max);
+      loadNanos.merge(site.executorId(), site.expertLoadNanos(), Math::max);
       TreeSet<String> addresses = gpus.computeIfAbsent(site.executorId(), id -> new TreeSet<>());
       if (site.gpuAddress() != null) {
         addresses.add(site.gpuAddress());
@@ -100,7 +108,10 @@ final class ReportBuilder {
     }
     List<RunReport.Executor> out = new ArrayList<>();
     loads.forEach(
-        (id, count) -> out.add(new RunReport.Executor(id, count, List.copyOf(gpus.get(id)))));
+        (id, count) ->
+            out.add(
+                new RunReport.Executor(
+                    id, count, List.copyOf(gpus.get(id)), loadNanos.get(id) / 1e9)));
     return out;
   }
 

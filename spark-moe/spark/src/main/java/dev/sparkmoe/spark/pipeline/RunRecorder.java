@@ -24,7 +24,8 @@ final class RunRecorder {
         String.format(
             Locale.ROOT,
             "spark-moe: layer %d/%d in %.2f s: %d token-expert pairs to %d slots (balance %.2f),"
-                + " dispatched %.1f MB, combined %.1f MB, expert compute %.2f s (blocked on input %.2f s)",
+                + " dispatched %.1f MB, combined %.1f MB, expert compute %.2f s (blocked on input %.2f s),"
+                + " expert load %.2f s",
             layer + 1,
             layers,
             nanos / 1e9,
@@ -34,7 +35,8 @@ final class RunRecorder {
             summary.bytesDispatched() / 1e6,
             summary.bytesCombined() / 1e6,
             summary.expertComputeNanos() / 1e9,
-            summary.expertWaitNanos() / 1e9));
+            summary.expertWaitNanos() / 1e9,
+            summary.expertLoadNanos() / 1e9));
   }
 
   List<Long> layerNanos() {

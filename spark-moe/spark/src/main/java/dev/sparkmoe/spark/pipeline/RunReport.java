@@ -27,6 +27,13 @@ import java.util.List;
  * @param executors expert loads per executor
  * @param memory waves and JVM heap high-water marks; null in reports written before waves existed
  * @param loadBalance the measured routing load and what placement did with it
+ * @param placementReason why this placement ran: the planner's reason under {@code auto}, else that
+ *     it was asked for
+ * @param loadSeconds expert weights fetched, decoded and made resident, summed over the executors
+ *     and their threads (prefetches overlap compute, so this is work, not wall time)
+ * @param loadBlockedSeconds of the expert tasks' time, what they spent waiting for experts to load:
+ *     the part of {@code loadSeconds} on the critical path (the sum of the layers' {@link
+ *     Layer#loadSeconds})
  */
 public record RunReport(
     String model,
@@ -43,7 +50,10 @@ public record RunReport(
     List<Layer> layers,
     List<Executor> executors,
     Memory memory,
-    LoadBalance loadBalance) {
+    LoadBalance loadBalance,
+    String placementReason,
+    double loadSeconds,
+    double loadBlockedSeconds) {
 
   /**
    * One layer.
@@ -51,6 +61,8 @@ public record RunReport(
    * @param bytesMinimum the least any exchange can move per direction: k × tokens × hidden ×
    *     activation bytes
    * @param balance mean over max token-expert pairs per slot (1 is perfect)
+   * @param loadSeconds summed expert-task time blocked waiting for the layer's experts to be
+   *     fetched, decoded and made resident (a prefetch still running included)
    */
   @SuppressWarnings("ArrayRecordComponent") // report values, built once
   public record Layer(
@@ -64,7 +76,8 @@ public record RunReport(
       long bytesMinimum,
       double ownerComputeSeconds,
       double expertComputeSeconds,
-      double expertBlockedSeconds) {}
+      double expertBlockedSeconds,
+      double loadSeconds) {}
 
   /**
    * One slot's expert task in a layer.
@@ -90,8 +103,10 @@ public record RunReport(
    *
    * @param expertLoads experts it made resident (each loaded once per executor)
    * @param gpuAddresses GPU addresses its expert tasks were given
+   * @param loadSeconds time it spent loading those experts, summed over its threads
    */
-  public record Executor(String executorId, int expertLoads, List<String> gpuAddresses) {}
+  public record Executor(
+      String executorId, int expertLoads, List<String> gpuAddresses, double loadSeconds) {}
 
   /**
    * How the input was cut into waves, and the memory the run took.
@@ -135,7 +150,10 @@ public record RunReport(
         layers,
         executors,
         value,
-        loadBalance);
+        loadBalance,
+        placementReason,
+        loadSeconds,
+        loadBlockedSeconds);
   }
 
   /**

@@ -12,21 +12,32 @@ import scala.Option;
  * @param executorId the executor
  * @param gpuAddress the GPU the task was given, or null
  * @param expertLoads experts the executor had loaded
+ * @param expertLoadNanos time the executor had spent loading them, prefetches included
  * @param heap the executor JVM's heap high-water marks of the run so far
  */
-record TaskSite(String executorId, String gpuAddress, int expertLoads, HeapMarks heap)
+record TaskSite(
+    String executorId, String gpuAddress, int expertLoads, long expertLoadNanos, HeapMarks heap)
     implements Serializable {
   private static final long serialVersionUID = 1L;
 
   /** The running owner task's site; owners compute no expert, so it names no GPU. */
   static TaskSite owner(ExecutorRuntime runtime) {
-    return new TaskSite(SparkEnv.get().executorId(), null, runtime.expertLoads(), HeapMarks.now());
+    return new TaskSite(
+        SparkEnv.get().executorId(),
+        null,
+        runtime.expertLoads(),
+        runtime.expertLoadNanos(),
+        HeapMarks.now());
   }
 
   /** The running expert task's site, with its GPU. Call on the task's thread. */
   static TaskSite expert(ExecutorRuntime runtime) {
     return new TaskSite(
-        SparkEnv.get().executorId(), taskGpu(), runtime.expertLoads(), HeapMarks.now());
+        SparkEnv.get().executorId(),
+        taskGpu(),
+        runtime.expertLoads(),
+        runtime.expertLoadNanos(),
+        HeapMarks.now());
   }
 
   private static String taskGpu() {
@@ -43,6 +54,10 @@ record TaskSite(String executorId, String gpuAddress, int expertLoads, HeapMarks
    */
   TaskSite then(TaskSite later) {
     return new TaskSite(
-        later.executorId, later.gpuAddress, Math.max(expertLoads, later.expertLoads), later.heap);
+        later.executorId,
+        later.gpuAddress,
+        Math.max(expertLoads, later.expertLoads),
+        Math.max(expertLoadNanos, later.expertLoadNanos),
+        later.heap);
   }
 }

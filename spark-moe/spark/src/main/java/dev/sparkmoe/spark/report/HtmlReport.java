@@ -48,6 +48,9 @@ public final class HtmlReport {
     html.append("<table class=\"summary\">\n");
     row(html, "model", r.model());
     row(html, "placement", r.placement());
+    if (r.placementReason() != null) {
+      row(html, "placement chosen", r.placementReason());
+    }
     row(html, "backend", r.backend());
     row(html, "activations", r.activationDtype());
     row(html, "token-owner partitions", String.valueOf(r.partitions()));
@@ -57,6 +60,12 @@ public final class HtmlReport {
     row(html, "tokens", format("%,d", r.tokens()));
     row(html, "wall clock", format("%.2f s", r.wallSeconds()));
     row(html, "throughput", format("%,.0f tokens/s", r.tokensPerSecond()));
+    row(
+        html,
+        "expert load",
+        format(
+            "%.2f s fetched and decoded (all threads), %.2f s of it waited for by expert tasks",
+            r.loadSeconds(), r.loadBlockedSeconds()));
     long tasks = r.layers().stream().mapToLong(l -> l.slots().size()).sum();
     long unpinned =
         r.layers().stream().flatMap(l -> l.slots().stream()).filter(s -> !s.pinned()).count();
@@ -79,7 +88,7 @@ public final class HtmlReport {
   private static void layers(StringBuilder html, List<RunReport.Layer> layers) {
     html.append("<h2>Layers</h2>\n<table>\n<tr><th>layer</th><th>wall s</th><th>balance</th>")
         .append("<th>dispatched MB</th><th>combined MB</th><th>minimum MB</th>")
-        .append("<th>owner s</th><th>expert s</th><th>blocked s</th></tr>\n");
+        .append("<th>owner s</th><th>expert s</th><th>blocked s</th><th>load s</th></tr>\n");
     for (RunReport.Layer l : layers) {
       cells(
           html,
@@ -91,17 +100,23 @@ public final class HtmlReport {
           format("%.3f", l.bytesMinimum() / 1e6),
           format("%.3f", l.ownerComputeSeconds()),
           format("%.3f", l.expertComputeSeconds()),
-          format("%.3f", l.expertBlockedSeconds()));
+          format("%.3f", l.expertBlockedSeconds()),
+          format("%.3f", l.loadSeconds()));
     }
     html.append("</table>\n");
   }
 
   private static void executors(StringBuilder html, List<RunReport.Executor> executors) {
     html.append("<h2>Executors</h2>\n<table>\n")
-        .append("<tr><th>executor</th><th>experts loaded</th><th>GPUs</th></tr>\n");
+        .append("<tr><th>executor</th><th>experts loaded</th><th>load s</th><th>GPUs</th></tr>\n");
     for (RunReport.Executor e : executors) {
       String gpus = e.gpuAddresses().isEmpty() ? "none" : String.join(", ", e.gpuAddresses());
-      cells(html, e.executorId(), String.valueOf(e.expertLoads()), gpus);
+      cells(
+          html,
+          e.executorId(),
+          String.valueOf(e.expertLoads()),
+          format("%.3f", e.loadSeconds()),
+          gpus);
     }
     html.append("</table>\n");
   }

@@ -6,10 +6,12 @@ import com.fasterxml.jackson.databind.JsonNode;
 import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sparkmoe.spark.SparkTestSession;
 import dev.sparkmoe.spark.pipeline.RunReport;
+import dev.sparkmoe.spark.report.HtmlReport;
 import dev.sparkmoe.spark.report.RunReports;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Random;
+import java.util.concurrent.CompletableFuture;
 import org.apache.spark.sql.SparkSession;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -53,5 +55,29 @@ class ReportFilesTest {
     String html = Files.readString(Path.of(output + ".report.html"));
     assertThat(html).startsWith("<!DOCTYPE html>").contains("<h2>Throughput over the run</h2>");
     assertThat(html.split("<img ", -1)).hasSize(1 + 5);
+  }
+
+  @Test
+  void aPageThatCannotBeDrawnLeavesTheJsonReport() throws Exception {
+    RunReport report = RunReports.random(new Random(), 2, 8, 2, false);
+    String output = dir.resolve("failed-page.parquet").toString();
+    CompletableFuture<String> page =
+        CompletableFuture.failedFuture(new IllegalStateException("no fonts"));
+
+    String written = ReportFiles.write(spark, output, report, page);
+
+    assertThat(written).as("the JSON only").isEqualTo(output + ".report.json");
+    assertThat(Path.of(output + ".report.json")).exists();
+    assertThat(Path.of(output + ".report.html")).doesNotExist();
+  }
+
+  @Test
+  void drawsTheReportsPage() {
+    RunReport report = RunReports.random(new Random(), 2, 8, 2, false);
+
+    String page = ReportFiles.draw(report).join();
+
+    assertThat(page).isEqualTo(HtmlReport.render(report));
+    assertThat(page).contains("<td>expert load</td>");
   }
 }

@@ -49,6 +49,16 @@ class ClusterPinningTest {
   record Ran(int partition, ExecutorSlot slot) implements Serializable {}
 
   @Test
+  void executorsFromTheStatusStoreAreTheProbedOnesWithoutAJob() {
+    JobCounter jobs = JobCounter.register(spark);
+
+    List<ExecutorSlot> listed = ClusterProbe.executors(spark);
+
+    assertThat(jobs.jobsSince()).as("status store, no probe job").isZero();
+    assertThat(listed).as("ids, hosts and GPU addresses").containsExactlyElementsOf(slots);
+  }
+
+  @Test
   void probeFindsEveryExecutorWithItsOwnGpu() throws UnknownHostException {
     assertThat(slots).extracting(ExecutorSlot::executorId).containsExactly("0", "1", "2", "3");
     // 127.0.0.1, or "localhost" once a local-mode session has run in this JVM (Spark's Executor

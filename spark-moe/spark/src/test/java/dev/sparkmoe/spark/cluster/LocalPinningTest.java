@@ -43,6 +43,16 @@ class LocalPinningTest {
   }
 
   @Test
+  void executorsComeFromTheDriverWithoutAJob() {
+    JobCounter jobs = JobCounter.register(spark);
+
+    List<ExecutorSlot> executors = ClusterProbe.executors(spark);
+
+    assertThat(executors).containsExactlyElementsOf(ClusterProbe.probe(spark));
+    assertThat(jobs.jobsSince()).as("the probe above ran one job; executors() none").isEqualTo(1);
+  }
+
+  @Test
   void pinningToTheDriverKeepsTheData() {
     ExecutorSlot driver = ClusterProbe.probe(spark).get(0);
     JavaRDD<Integer> numbers = jsc.parallelize(IntStream.range(0, 40).boxed().toList(), 4);

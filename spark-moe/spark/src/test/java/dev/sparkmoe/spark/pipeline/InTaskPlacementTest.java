@@ -2,7 +2,10 @@ package dev.sparkmoe.spark.pipeline;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.sparkmoe.core.model.ModelFixtures;
 import dev.sparkmoe.spark.SparkTestSession;
 import dev.sparkmoe.spark.sql.InferenceFixtures;
@@ -147,6 +150,36 @@ class InTaskPlacementTest {
     assertThat(ExecutorRuntime.allocator().getAllocatedMemory())
         .as("every Arrow buffer of the run was closed")
         .isZero();
+  }
+
+  /**
+   * A model no run in this JVM has loaded: its experts are read and decoded during the run, and the
+   * report says how long that took, apart from compute.
+   */
+  @ParameterizedTest(name = "placement {0}")
+  @ValueSource(strings = {"in-task", "shared-layers"})
+  void coldRunReportsLoadSecondsApartFromCompute(String placement) throws Exception {
+    String cold = ModelFixtures.tinyMixtral(temp.resolve("cold-" + placement)).toString();
+
+    RunReport report = MoeInference.of(cold).placement(placement).slots(2).run(input).report();
+    JsonNode json = new ObjectMapper().readTree(report.toJson());
+
+    assertThat(json.get("loadSeconds").asDouble())
+        .as("every expert of the model was fetched and decoded in this run")
+        .isPositive();
+    assertThat(json.get("loadSeconds").asDouble())
+        .as("the sum over the executors")
+        .isEqualTo(report.executors().stream().mapToDouble(RunReport.Executor::loadSeconds).sum());
+    assertThat(report.executors()).extracting(RunReport.Executor::expertLoads).containsOnly(2 * 8);
+    assertThat(json.get("layers")).hasSize(report.layers().size());
+    double blocked = 0;
+    for (JsonNode layer : json.get("layers")) {
+      assertThat(layer.get("loadSeconds").asDouble()).isNotNegative();
+      blocked += layer.get("loadSeconds").asDouble();
+    }
+    assertThat(json.get("loadBlockedSeconds").asDouble())
+        .as("the layers' waits for experts, summed")
+        .isCloseTo(blocked, within(1e-9));
   }
 
   private static MoeInference inTask() {

@@ -156,6 +156,25 @@ class LoadBalancingPipelineTest {
         .as("the experts fit the driver's heap and no exchange is cheaper than any")
         .startsWith("in-task");
     assertThat(auto.report().loadBalance().replicas()).isEqualTo("none");
+    assertThat(auto.report().placementReason())
+        .isEqualTo("fastest by the cost model, and every expert fits an executor's memory");
+  }
+
+  @Test
+  void placementAutoLeavesInTaskOutUnderACapacityFactor() {
+    MoeInference.MoeRun auto =
+        inference().placement("auto").capacityFactor(1.0).slots(12).partitions(3).run(input);
+
+    assertThat(auto.report().placement())
+        .as("in-task computes every routed token and refuses a capacity factor")
+        .doesNotStartWith("in-task");
+    assertThat(auto.report().placementReason())
+        .isEqualTo(
+            "fastest by the cost model; in-task left out: capacity-factor 1.0 is set and in-task"
+                + " computes every routed token");
+    assertThat(auto.report().loadBalance().droppedTokens())
+        .as("router skew 3 at capacity factor 1: the hot expert drops tokens")
+        .isPositive();
   }
 
   @Test

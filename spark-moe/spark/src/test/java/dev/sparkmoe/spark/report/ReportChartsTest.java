@@ -101,7 +101,8 @@ class ReportChartsTest {
             0,
             0,
             1.0,
-            List.of(new RunReport.Layer(0, 0.0, new long[4], layer.slots(), 1.0, 0, 0, 0, 0, 0, 0)),
+            List.of(
+                new RunReport.Layer(0, 0.0, new long[4], layer.slots(), 1.0, 0, 0, 0, 0, 0, 0, 0)),
             base.executors());
 
     List<ChartImage> charts = ReportCharts.all(idle);

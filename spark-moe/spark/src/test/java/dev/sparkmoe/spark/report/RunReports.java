@@ -50,6 +50,7 @@ public final class RunReports {
               900_000L,
               random.nextDouble(),
               random.nextDouble(),
+              random.nextDouble() / 10,
               random.nextDouble() / 10));
     }
     double wall = 2 + random.nextDouble() * 5;
@@ -67,10 +68,13 @@ public final class RunReports {
         tokens / wall,
         out,
         List.of(
-            new RunReport.Executor("0", experts / 2, List.of("0")),
-            new RunReport.Executor("1", experts - experts / 2, List.of("1"))),
+            new RunReport.Executor("0", experts / 2, List.of("0"), random.nextDouble()),
+            new RunReport.Executor("1", experts - experts / 2, List.of("1"), random.nextDouble())),
         new RunReport.Memory(1, 0, 1L << 30, 1L << 29, List.of()),
-        /* loadBalance= */ null);
+        /* loadBalance= */ null,
+        "asked for: placement shared-layers",
+        1 + random.nextDouble(),
+        random.nextDouble());
   }
 
   /** {@code base} with another model path, size, timing, layers and executors. */
@@ -97,7 +101,10 @@ public final class RunReports {
         layers,
         executors,
         base.memory(),
-        base.loadBalance());
+        base.loadBalance(),
+        base.placementReason(),
+        base.loadSeconds(),
+        base.loadBlockedSeconds());
   }
 
   private static long[] split(Random random, long total, int parts) {
