@@ -5,6 +5,7 @@ import static dev.sparkmoe.core.config.MoeOption.builder;
 import dev.sparkmoe.core.balance.HotExpertReplicas;
 import dev.sparkmoe.core.batch.ActivationDtype;
 import dev.sparkmoe.core.config.MoeOption.Scope;
+import dev.sparkmoe.core.exchange.ExchangeMode;
 import dev.sparkmoe.core.forward.OutputKind;
 import dev.sparkmoe.core.nn.ComputeDtype;
 import dev.sparkmoe.core.placement.PlacementPolicy;
@@ -25,6 +26,37 @@ public final class MoeOptions {
       builder("placement", PlacementPolicy.class, (k, v) -> PlacementPolicy.parse(v))
           .defaultValue("shared-layers")
           .doc("one-per-gpu, shared-layers, colocate:K, in-task or auto (the cost model's choice)");
+  public static final MoeOption<ExchangeMode> MODE =
+      builder("mode", ExchangeMode.class, (k, v) -> ExchangeMode.parse(v))
+          .defaultValue("auto")
+          .doc(
+              "How tokens reach the experts: shuffle (two Spark shuffles per layer), service"
+                  + " (resident expert servers in a barrier stage) or auto (service when the"
+                  + " cluster runs the servers and the owners at once)");
+  public static final MoeOption<Integer> MICRO_BATCHES =
+      builder("micro-batches", Integer.class, OptionParsers::positive)
+          .defaultValue("2")
+          .doc(
+              "Service mode: micro-batches per owner partition, in flight together (at least 2"
+                  + " overlap routing with experts)");
+  public static final MoeOption<Integer> GATHER_TOKENS =
+      builder("gather-tokens", Integer.class, OptionParsers::positive)
+          .defaultValue("4096")
+          .doc(
+              "Service mode: a server's gather window closes at this many tokens for one expert"
+                  + " slot");
+  public static final MoeOption<Integer> GATHER_MICROS =
+      builder("gather-micros", Integer.class, OptionParsers::nonNegative)
+          .defaultValue("200")
+          .doc(
+              "Service mode: a server's gather window closes after this many microseconds (0: no"
+                  + " wait)");
+  public static final MoeOption<Long> REQUEST_TIMEOUT_MS =
+      builder("request-timeout-ms", Long.class, OptionParsers::positiveLong)
+          .defaultValue("120000")
+          .doc(
+              "Service mode: how long an owner waits for a server's answer or a relaunched"
+                  + " server's address before the run fails");
   public static final MoeOption<Integer> SLOTS =
       builder("slots", Integer.class, OptionParsers::positive)
           .defaultDoc("one per GPU, else the cluster's task slots")
@@ -146,6 +178,11 @@ public final class MoeOptions {
   public static final List<MoeOption<?>> ALL =
       List.of(
           PLACEMENT,
+          MODE,
+          MICRO_BATCHES,
+          GATHER_TOKENS,
+          GATHER_MICROS,
+          REQUEST_TIMEOUT_MS,
           SLOTS,
           PARTITIONS,
           ACTIVATION_DTYPE,

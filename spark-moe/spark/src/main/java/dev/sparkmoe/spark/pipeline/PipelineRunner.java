@@ -141,7 +141,8 @@ final class PipelineRunner {
         placement,
         partitions,
         options.invalidTokens(),
-        ThreadLocalRandom.current().nextLong());
+        ThreadLocalRandom.current().nextLong(),
+        options.service());
   }
 
   /** The waves' persisted outputs, and the manifest and placement the last wave ran with. */
