@@ -259,7 +259,11 @@ public final class MoeInference {
         settings.value(MoeOptions.MICRO_BATCHES),
         settings.value(MoeOptions.GATHER_TOKENS),
         settings.value(MoeOptions.GATHER_MICROS),
-        settings.value(MoeOptions.REQUEST_TIMEOUT_MS));
+        settings.value(MoeOptions.MAX_IN_FLIGHT),
+        settings.value(MoeOptions.QUEUE_CAPACITY),
+        settings.value(MoeOptions.REQUEST_TIMEOUT_MS),
+        settings.value(MoeOptions.CONNECT_TIMEOUT_MS),
+        settings.value(MoeOptions.MAX_RECONNECTS));
   }
 
   private static LoadBalanceOptions balance(SessionOptions settings) {
