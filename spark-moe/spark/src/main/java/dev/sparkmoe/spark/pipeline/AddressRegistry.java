@@ -42,8 +42,11 @@ final class AddressRegistry implements AutoCloseable {
 
   private record Published(int attempt, InetSocketAddress address) {}
 
-  private AddressRegistry(ServerSocket socket) {
+  private final String advertisedHost;
+
+  private AddressRegistry(ServerSocket socket, String advertisedHost) {
     this.socket = socket;
+    this.advertisedHost = advertisedHost;
     this.threads =
         Executors.newCachedThreadPool(
             r -> {
@@ -54,19 +57,22 @@ final class AddressRegistry implements AutoCloseable {
     threads.execute(this::acceptLoop);
   }
 
-  /** A registry listening on an ephemeral port of {@code host} (the driver's host). */
-  static AddressRegistry start(String host) {
+  /**
+   * A registry listening on an ephemeral port of {@code bindHost}, which tasks reach at {@code
+   * advertisedHost} (the driver's bind address and host).
+   */
+  static AddressRegistry start(String bindHost, String advertisedHost) {
     try {
       ServerSocket socket = new ServerSocket();
-      socket.bind(new InetSocketAddress(InetAddress.getByName(host), 0));
-      return new AddressRegistry(socket);
+      socket.bind(new InetSocketAddress(InetAddress.getByName(bindHost), 0));
+      return new AddressRegistry(socket, advertisedHost);
     } catch (IOException e) {
-      throw new UncheckedIOException("Cannot start the expert-server registry on " + host, e);
+      throw new UncheckedIOException("Cannot start the expert-server registry on " + bindHost, e);
     }
   }
 
   RegistryEndpoint endpoint() {
-    return new RegistryEndpoint(socket.getInetAddress().getHostAddress(), socket.getLocalPort());
+    return new RegistryEndpoint(advertisedHost, socket.getLocalPort());
   }
 
   /**
