@@ -23,10 +23,10 @@ import org.slf4j.LoggerFactory;
 /**
  * The driver's registry of expert-server addresses, over a line protocol on a TCP socket ({@link
  * RegistryEndpoint} is the client). A server task reports {@code (slot, stage attempt, host:port)}
- * and keeps its connection open; {@link #stopServers} answers {@code STOP} on every such connection.
- * An owner asks for a slot's address other than one that failed and waits for it: after a lost
- * server, Spark relaunches the whole barrier stage and the new attempt reports new addresses. An
- * address of an older stage attempt never replaces a newer one.
+ * and keeps its connection open; {@link #stopServers} answers {@code STOP} on every such
+ * connection. An owner asks for a slot's address other than one that failed and waits for it: after
+ * a lost server, Spark relaunches the whole barrier stage and the new attempt reports new
+ * addresses. An address of an older stage attempt never replaces a newer one.
  *
  * <p>Thread-safe. One thread accepts, one per connection serves it (the servers' connections stay
  * open for the run, an owner's for one question); {@link #close} ends them all.
@@ -79,7 +79,8 @@ final class AddressRegistry implements AutoCloseable {
    * Waits until every slot below {@code slots} has an address; false when {@code alive} turns false
    * first or the deadline passes.
    */
-  synchronized boolean awaitAll(int slots, long deadlineNanos, java.util.function.BooleanSupplier alive)
+  synchronized boolean awaitAll(
+      int slots, long deadlineNanos, java.util.function.BooleanSupplier alive)
       throws InterruptedException {
     while (published.size() < slots) {
       long left = deadlineNanos - System.nanoTime();
@@ -152,7 +153,8 @@ final class AddressRegistry implements AutoCloseable {
   private void serve(Socket client) {
     try {
       BufferedReader in =
-          new BufferedReader(new InputStreamReader(client.getInputStream(), StandardCharsets.UTF_8));
+          new BufferedReader(
+              new InputStreamReader(client.getInputStream(), StandardCharsets.UTF_8));
       String line = in.readLine();
       if (line == null) {
         client.close();
@@ -191,7 +193,8 @@ final class AddressRegistry implements AutoCloseable {
       stop = stopping;
       notifyAll();
     }
-    LOG.info("spark-moe: expert server of slot {} (stage attempt {}) at {}", slot, attempt, address);
+    LOG.info(
+        "spark-moe: expert server of slot {} (stage attempt {}) at {}", slot, attempt, address);
     reply(client, stop ? "STOP" : "OK");
     // The link stays open until STOP; its end (the task gone) needs no action here.
     while (in.readLine() != null) {
@@ -203,7 +206,9 @@ final class AddressRegistry implements AutoCloseable {
     closeQuietly(client);
   }
 
-  /** {@code ASK slot failed-host:port|- timeoutMs}: answers {@code ADDR host port} or {@code NONE}. */
+  /**
+   * {@code ASK slot failed-host:port|- timeoutMs}: answers {@code ADDR host port} or {@code NONE}.
+   */
   private void ask(Socket client, String[] words) throws IOException, InterruptedException {
     int slot = Integer.parseInt(words[1]);
     String failed = words[2];

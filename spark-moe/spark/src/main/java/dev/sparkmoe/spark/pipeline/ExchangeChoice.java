@@ -65,7 +65,9 @@ record ExchangeChoice(String mode, String reason) {
           taskSlots);
       return new ExchangeChoice(
           "service",
-          String.format("spark.moe.mode is service: %d servers + owners on %d task slots", servers, taskSlots));
+          String.format(
+              "spark.moe.mode is service: %d servers + owners on %d task slots",
+              servers, taskSlots));
     }
     return taskSlots >= needed
         ? new ExchangeChoice(

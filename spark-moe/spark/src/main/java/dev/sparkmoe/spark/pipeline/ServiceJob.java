@@ -25,8 +25,8 @@ import scala.runtime.AbstractFunction1;
 
 /**
  * The job of the service mode: a barrier stage of expert servers, one task per slot pinned as the
- * expert tasks are ({@link ServerTask}), submitted asynchronously, and while it runs one owner stage
- * over the input partitions ({@link ServiceOwnerTask}) that sends every layer's tokens to the
+ * expert tasks are ({@link ServerTask}), submitted asynchronously, and while it runs one owner
+ * stage over the input partitions ({@link ServiceOwnerTask}) that sends every layer's tokens to the
  * servers. The servers learn nothing but the driver's {@link AddressRegistry}, the owners ask it
  * for the servers. When the owners are done, or failed, the registry tells the servers to stop, the
  * driver waits for the barrier job (cancels it past the timeout) and closes the registry.
@@ -128,10 +128,7 @@ final class ServiceJob {
             "Cannot start the expert servers: %d of %d reported within %d ms (raise"
                 + " spark.moe.service.connect-timeout-ms, or check that the cluster has %d free"
                 + " task slots)",
-            registry.attempts().size(),
-            slotLocations.size(),
-            timeoutMs,
-            slotLocations.size() + 1));
+            registry.attempts().size(), slotLocations.size(), timeoutMs, slotLocations.size() + 1));
   }
 
   /** Waits for the barrier job to end after STOP. */
@@ -194,7 +191,8 @@ final class ServiceJob {
 
   /** The barrier tasks' function: Spark's Scala API, serializable. */
   private static final class Serve
-      extends AbstractFunction1<scala.collection.Iterator<Integer>, scala.collection.Iterator<Object>>
+      extends AbstractFunction1<
+          scala.collection.Iterator<Integer>, scala.collection.Iterator<Object>>
       implements Serializable {
     private static final long serialVersionUID = 1L;
     private final PipelineManifest manifest;
@@ -215,8 +213,7 @@ final class ServiceJob {
 
     @Override
     public scala.collection.Iterator<Object> apply(scala.collection.Iterator<Integer> ignored) {
-      return JavaConverters.asScalaIterator(
-          ServerTask.run(manifest, registry, serverStats, stats));
+      return JavaConverters.asScalaIterator(ServerTask.run(manifest, registry, serverStats, stats));
     }
   }
 }

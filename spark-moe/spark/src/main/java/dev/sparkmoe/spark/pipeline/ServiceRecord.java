@@ -9,8 +9,7 @@ import org.apache.spark.util.CollectionAccumulator;
 
 /**
  * Driver side: the service mode's statistics over a run's waves (servers' per-layer counts, owners'
- * per-layer timings), and the report's {@link RunReport.Exchange} built from them. Not
- * thread-safe.
+ * per-layer timings), and the report's {@link RunReport.Exchange} built from them. Not thread-safe.
  */
 final class ServiceRecord {
   private final List<ServerStats> servers = new ArrayList<>();
@@ -39,7 +38,8 @@ final class ServiceRecord {
   }
 
   private List<RunReport.ServiceLayer> layers() {
-    TreeMap<Integer, long[]> byLayer = new TreeMap<>(); // compute, wait, busy, idle, queue, req, comp
+    TreeMap<Integer, long[]> byLayer =
+        new TreeMap<>(); // compute, wait, busy, idle, queue, req, comp
     for (OwnerTiming t : timings) {
       long[] a = byLayer.computeIfAbsent(t.layer(), l -> new long[7]);
       a[0] += t.computeNanos();
