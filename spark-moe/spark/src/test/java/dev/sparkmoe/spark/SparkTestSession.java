@@ -29,6 +29,19 @@ public final class SparkTestSession {
         .getOrCreate();
   }
 
+  /**
+   * {@link #startWithKryo(String)} on {@code local[cores]}: for service mode, whose barrier stage
+   * holds a task slot per expert server while the owners run.
+   */
+  public static SparkSession startWithKryo(String appName, int cores) {
+    return builder(appName)
+        .master("local[" + cores + "]")
+        .config("spark.serializer", "org.apache.spark.serializer.KryoSerializer")
+        .config("spark.kryo.registrator", MoeKryoRegistrator.class.getName())
+        .config("spark.kryo.registrationRequired", "true")
+        .getOrCreate();
+  }
+
   private static SparkSession.Builder builder(String appName) {
     return SparkSession.builder()
         .master("local[2]")

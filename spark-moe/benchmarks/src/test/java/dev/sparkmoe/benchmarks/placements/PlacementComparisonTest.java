@@ -119,7 +119,8 @@ class PlacementComparisonTest {
             /* loadBalance= */ null,
             "asked for: placement " + placement,
             /* loadSeconds= */ 0.2,
-            /* loadBlockedSeconds= */ 0.1);
+            /* loadBlockedSeconds= */ 0.1,
+            /* exchange= */ null);
     return new PlacementResult(
         placement,
         slots,

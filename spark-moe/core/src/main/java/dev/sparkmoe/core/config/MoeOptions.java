@@ -5,6 +5,7 @@ import static dev.sparkmoe.core.config.MoeOption.builder;
 import dev.sparkmoe.core.balance.HotExpertReplicas;
 import dev.sparkmoe.core.batch.ActivationDtype;
 import dev.sparkmoe.core.config.MoeOption.Scope;
+import dev.sparkmoe.core.exchange.ExchangeMode;
 import dev.sparkmoe.core.forward.OutputKind;
 import dev.sparkmoe.core.nn.ComputeDtype;
 import dev.sparkmoe.core.placement.PlacementPolicy;
@@ -25,6 +26,53 @@ public final class MoeOptions {
       builder("placement", PlacementPolicy.class, (k, v) -> PlacementPolicy.parse(v))
           .defaultValue("shared-layers")
           .doc("one-per-gpu, shared-layers, colocate:K, in-task or auto (the cost model's choice)");
+  public static final MoeOption<ExchangeMode> MODE =
+      builder("mode", ExchangeMode.class, (k, v) -> ExchangeMode.parse(v))
+          .defaultValue("auto")
+          .doc(
+              "How tokens reach the experts: shuffle (two Spark shuffles per layer), service"
+                  + " (resident expert servers in a barrier stage) or auto (service when the"
+                  + " cluster runs the servers and the owners at once)");
+  public static final MoeOption<Integer> MICRO_BATCHES =
+      builder("service.micro-batches", Integer.class, OptionParsers::positive)
+          .defaultValue("2")
+          .doc(
+              "Service mode: groups of whole rows each owner keeps in flight (2 or more overlap"
+                  + " routing with the experts)");
+  public static final MoeOption<Integer> GATHER_TOKENS =
+      builder("service.gather-tokens", Integer.class, OptionParsers::positive)
+          .defaultValue("4096")
+          .doc(
+              "Service mode: a server gathers queued requests of a layer into one computation up"
+                  + " to this many token entries");
+  public static final MoeOption<Integer> GATHER_MICROS =
+      builder("service.gather-micros", Integer.class, OptionParsers::nonNegative)
+          .defaultValue("200")
+          .doc("Service mode: how long a server waits for more requests to gather, microseconds");
+  public static final MoeOption<Integer> MAX_IN_FLIGHT =
+      builder("service.max-in-flight", Integer.class, OptionParsers::positive)
+          .defaultValue("64")
+          .doc("Service mode: requests one owner has sent and not yet seen answered");
+  public static final MoeOption<Integer> QUEUE_CAPACITY =
+      builder("service.queue-capacity", Integer.class, OptionParsers::positive)
+          .defaultValue("64")
+          .doc(
+              "Service mode: decoded requests a server holds before its readers block"
+                  + " (back-pressure)");
+  public static final MoeOption<Long> REQUEST_TIMEOUT_MS =
+      builder("service.request-timeout-ms", Long.class, OptionParsers::positiveLong)
+          .defaultValue("60000")
+          .doc("Service mode: how long an owner waits for one answer before the task fails");
+  public static final MoeOption<Long> CONNECT_TIMEOUT_MS =
+      builder("service.connect-timeout-ms", Long.class, OptionParsers::positiveLong)
+          .defaultValue("120000")
+          .doc(
+              "Service mode: how long an owner waits to connect, and for a relaunched server's"
+                  + " address after one was lost");
+  public static final MoeOption<Integer> MAX_RECONNECTS =
+      builder("service.max-reconnects", Integer.class, OptionParsers::nonNegative)
+          .defaultValue("3")
+          .doc("Service mode: reconnects per request before the owner gives up");
   public static final MoeOption<Integer> SLOTS =
       builder("slots", Integer.class, OptionParsers::positive)
           .defaultDoc("one per GPU, else the cluster's task slots")
@@ -146,6 +194,15 @@ public final class MoeOptions {
   public static final List<MoeOption<?>> ALL =
       List.of(
           PLACEMENT,
+          MODE,
+          MICRO_BATCHES,
+          GATHER_TOKENS,
+          GATHER_MICROS,
+          MAX_IN_FLIGHT,
+          QUEUE_CAPACITY,
+          REQUEST_TIMEOUT_MS,
+          CONNECT_TIMEOUT_MS,
+          MAX_RECONNECTS,
           SLOTS,
           PARTITIONS,
           ACTIVATION_DTYPE,

@@ -108,6 +108,21 @@ public final class MoeInference {
     return option(MoeOptions.PLACEMENT.key(), value);
   }
 
+  /**
+   * {@code shuffle}, {@code service} or {@code auto} (default): how routed tokens reach the
+   * experts. The service keeps every slot's experts resident in a barrier stage of expert servers
+   * that the owners call; auto picks it when the cluster can run the servers and the owners at the
+   * same time. Results do not change.
+   */
+  public MoeInference mode(String value) {
+    return option(MoeOptions.MODE.key(), value);
+  }
+
+  /** Service mode: micro-batches per owner partition, in flight together (default 2). */
+  public MoeInference microBatches(int value) {
+    return option(MoeOptions.MICRO_BATCHES.key(), Integer.toString(value));
+  }
+
   /** {@code cpu} (default), {@code cuda} or {@code auto}. */
   public MoeInference backend(String value) {
     return option(MoeOptions.BACKEND.key(), value);
@@ -227,6 +242,8 @@ public final class MoeInference {
         settings.value(MoeOptions.TOKENS_COLUMN),
         settings.value(MoeOptions.KIND),
         settings.value(MoeOptions.PLACEMENT),
+        settings.value(MoeOptions.MODE),
+        service(settings),
         settings.value(MoeOptions.BACKEND),
         settings.value(MoeOptions.ACTIVATION_DTYPE),
         settings.value(MoeOptions.COMPUTE_DTYPE),
@@ -235,6 +252,18 @@ public final class MoeInference {
         InvalidTokenPolicy.parse(settings.value(MoeOptions.ON_INVALID_TOKEN)),
         settings.find(MoeOptions.WAVE_ROWS),
         balance(settings));
+  }
+
+  private static ServiceSettings service(SessionOptions settings) {
+    return new ServiceSettings(
+        settings.value(MoeOptions.MICRO_BATCHES),
+        settings.value(MoeOptions.GATHER_TOKENS),
+        settings.value(MoeOptions.GATHER_MICROS),
+        settings.value(MoeOptions.MAX_IN_FLIGHT),
+        settings.value(MoeOptions.QUEUE_CAPACITY),
+        settings.value(MoeOptions.REQUEST_TIMEOUT_MS),
+        settings.value(MoeOptions.CONNECT_TIMEOUT_MS),
+        settings.value(MoeOptions.MAX_RECONNECTS));
   }
 
   private static LoadBalanceOptions balance(SessionOptions settings) {

@@ -17,6 +17,12 @@ final class PipelineHooks {
 
     /** The last owner task of a partition, about to combine the last layer. */
     default void lastTask(int partition) {}
+
+    /**
+     * An expert server of {@code slot}, started by attempt {@code stageAttempt} of the barrier
+     * stage, about to compute an expert of {@code layer}; called on a server thread.
+     */
+    default void expertServer(int layer, int slot, int stageAttempt) {}
   }
 
   private static final Hook NONE = new Hook() {};

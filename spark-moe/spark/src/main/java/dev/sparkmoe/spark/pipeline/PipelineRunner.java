@@ -63,14 +63,32 @@ final class PipelineRunner {
         slotLocations(executors, isInTask(balanced.plan()) ? partitions : numSlots);
     PipelineManifest manifest = manifest(balanced.plan(), partitions);
     LocalPrefetch.start(spark.sparkContext(), manifest);
+    ExchangeChoice exchange =
+        ExchangeChoice.of(
+            spark.sparkContext(),
+            options.mode(),
+            options.placement(),
+            isInTask(balanced.plan()),
+            slotLocations.size(),
+            options.balance().capacityFactor().isPresent());
+    LOG.info("spark-moe: exchange {} ({})", exchange.mode(), exchange.reason());
 
     CapacityPass capacity = CapacityPass.of(options.balance(), config);
     HeapWatermark.join(manifest.runId());
     long start = System.nanoTime();
     WaveInput waves = WaveInput.of(selected, options.waveRows(), partitions);
     WaveStats waveStats = new WaveStats();
+    ServiceRecord service = new ServiceRecord();
     Waves run =
-        runWaves(spark, manifest, balanced, slotLocations, waves, waveStats, capacity, config);
+        runWaves(
+            spark,
+            new WaveJob(exchange, service, capacity),
+            manifest,
+            balanced,
+            slotLocations,
+            waves,
+            waveStats,
+            config);
     waves.release();
     long wallNanos = System.nanoTime() - start;
     JavaRDD<Row> out = union(spark, run.outputs());
@@ -84,7 +102,9 @@ final class PipelineRunner {
                 config,
                 LoadBalanceReport.of(run.placement(), options.balance(), capacity),
                 choice.reason())
-            .withMemory(ReportBuilder.memory(waveStats.stats(), waves.count(), waves.waveRows()));
+            .withMemory(ReportBuilder.memory(waveStats.stats(), waves.count(), waves.waveRows()))
+            .withExchange(service.report(exchange));
+
     return new MoeInference.MoeRun(
         spark.createDataFrame(out, OutputSchema.of(id, options.kind())), report);
   }
@@ -146,8 +166,15 @@ final class PipelineRunner {
         placement,
         partitions,
         options.invalidTokens(),
-        ThreadLocalRandom.current().nextLong());
+        ThreadLocalRandom.current().nextLong(),
+        options.service());
   }
+
+  /**
+   * What every wave runs with: the exchange, where the service's statistics go, and expert capacity
+   * (null for dropless).
+   */
+  private record WaveJob(ExchangeChoice exchange, ServiceRecord service, CapacityPass capacity) {}
 
   /** The waves' persisted outputs, and the manifest and placement the last wave ran with. */
   private record Waves(
@@ -159,18 +186,18 @@ final class PipelineRunner {
    */
   private static Waves runWaves(
       SparkSession spark,
+      WaveJob job,
       PipelineManifest first,
       BalancedPlacement sampled,
       List<String> slotLocations,
       WaveInput waves,
       WaveStats waveStats,
-      CapacityPass capacity,
       ModelConfig config) {
     List<JavaRDD<Row>> outputs = new ArrayList<>();
     PipelineManifest manifest = first;
     BalancedPlacement balanced = sampled;
     for (int wave = 0; wave < waves.count(); wave++) {
-      outputs.add(runWave(spark, manifest, slotLocations, waves, wave, waveStats, capacity));
+      outputs.add(runWave(spark, job, manifest, slotLocations, waves, wave, waveStats));
       if (wave + 1 < waves.count()) {
         balanced =
             sampled.updated(
@@ -196,18 +223,17 @@ final class PipelineRunner {
   }
 
   /**
-   * Runs every layer over one wave; returns its persisted output rows.
-   *
-   * @param capacity expert capacity, applied to each wave on its own tokens; null for dropless
+   * Runs every layer over one wave; returns its persisted output rows. Expert capacity applies to
+   * each wave on its own tokens.
    */
   private static JavaRDD<Row> runWave(
       SparkSession spark,
+      WaveJob job,
       PipelineManifest manifest,
       List<String> slotLocations,
       WaveInput waves,
       int wave,
-      WaveStats waveStats,
-      CapacityPass capacity) {
+      WaveStats waveStats) {
     if (waves.count() > 1) {
       LOG.info(
           "spark-moe: wave {}/{} (at most {} rows)", wave + 1, waves.count(), waves.waveRows());
@@ -215,11 +241,21 @@ final class PipelineRunner {
     CollectionAccumulator<TaskStat> stats = new CollectionAccumulator<>();
     spark.sparkContext().register(stats, "spark-moe task statistics");
     RunRecorder recorder = new RunRecorder(manifest.placement().numLayers());
-    JavaRDD<Row> out =
-        isInTask(manifest.placement())
-            ? new InTaskJob(manifest, stats, recorder).run(waves.wave(wave))
-            : new PipelineJob(manifest, slotLocations, stats, recorder, capacity)
-                .run(waves.wave(wave));
+    JavaRDD<Row> out;
+    if (isInTask(manifest.placement())) {
+      out = new InTaskJob(manifest, stats, recorder).run(waves.wave(wave));
+    } else if (job.exchange().isService()) {
+      ServiceRecord.Wave record = job.service().wave(spark);
+      out =
+          new ServiceJob(
+                  manifest, slotLocations, stats, record.servers(), record.timings(), recorder)
+              .run(waves.wave(wave));
+      job.service().add(record);
+    } else {
+      out =
+          new PipelineJob(manifest, slotLocations, stats, recorder, job.capacity())
+              .run(waves.wave(wave));
+    }
     waveStats.add(stats.value(), recorder.layerNanos());
     return out;
   }

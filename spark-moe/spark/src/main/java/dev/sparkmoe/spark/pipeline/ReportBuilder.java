@@ -70,7 +70,9 @@ final class ReportBuilder {
         loadBalance,
         placementReason,
         executors.stream().mapToDouble(RunReport.Executor::loadSeconds).sum(),
-        layers.stream().mapToDouble(RunReport.Layer::loadSeconds).sum());
+        layers.stream().mapToDouble(RunReport.Layer::loadSeconds).sum(),
+
+        /* exchange= */ null); // PipelineRunner adds it
   }
 
   private static List<RunReport.SlotRun> slotRuns(

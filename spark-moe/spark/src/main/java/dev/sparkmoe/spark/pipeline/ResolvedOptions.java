@@ -1,6 +1,7 @@
 package dev.sparkmoe.spark.pipeline;
 
 import dev.sparkmoe.core.batch.ActivationDtype;
+import dev.sparkmoe.core.exchange.ExchangeMode;
 import dev.sparkmoe.core.forward.OutputKind;
 import dev.sparkmoe.core.nn.ComputeDtype;
 import dev.sparkmoe.core.placement.PlacementPolicy;
@@ -16,6 +17,8 @@ record ResolvedOptions(
     String tokensColumn,
     OutputKind kind,
     PlacementPolicy placement,
+    ExchangeMode mode,
+    ServiceSettings service,
     String backend,
     ActivationDtype activationDtype,
     ComputeDtype computeDtype,

@@ -34,6 +34,8 @@ import java.util.List;
  * @param loadBlockedSeconds of the expert tasks' time, what they spent waiting for experts to load:
  *     the part of {@code loadSeconds} on the critical path (the sum of the layers' {@link
  *     Layer#loadSeconds})
+ * @param exchange which exchange ran and why, with the service's per-layer overlap; null in reports
+ *     written before modes existed
  */
 public record RunReport(
     String model,
@@ -53,7 +55,8 @@ public record RunReport(
     LoadBalance loadBalance,
     String placementReason,
     double loadSeconds,
-    double loadBlockedSeconds) {
+    double loadBlockedSeconds,
+    Exchange exchange) {
 
   /**
    * One layer.
@@ -153,8 +156,62 @@ public record RunReport(
         loadBalance,
         placementReason,
         loadSeconds,
-        loadBlockedSeconds);
+        loadBlockedSeconds,
+        exchange);
   }
+
+  /** This report with the exchange that ran. */
+  public RunReport withExchange(Exchange value) {
+    return new RunReport(
+        model,
+        placement,
+        backend,
+        activationDtype,
+        partitions,
+        slotLocations,
+        rows,
+        tokens,
+        skippedRows,
+        wallSeconds,
+        tokensPerSecond,
+        layers,
+        executors,
+        memory,
+        loadBalance,
+        placementReason,
+        loadSeconds,
+        loadBlockedSeconds,
+        value);
+  }
+
+  /**
+   * The exchange that carried the routed tokens.
+   *
+   * @param mode {@code shuffle}, {@code service} or {@code in-task} (no exchange)
+   * @param reason why: the setting, or what {@code auto} saw
+   * @param serviceLayers in service mode, one entry per layer; else empty
+   */
+  public record Exchange(String mode, String reason, List<ServiceLayer> serviceLayers) {}
+
+  /**
+   * One layer in service mode, summed over waves, owner partitions and servers.
+   *
+   * @param ownerComputeSeconds owners' routing and combining
+   * @param expertWaitSeconds owners' time blocked on the servers (what the micro-batches did not
+   *     hide)
+   * @param serverBusyFraction servers' compute time over compute and idle time
+   * @param maxQueueDepth the most decoded requests waiting at one server
+   * @param requests requests the servers answered (resends count again)
+   * @param computations gathered expert computations: requests / computations is the gather
+   */
+  public record ServiceLayer(
+      int layer,
+      double ownerComputeSeconds,
+      double expertWaitSeconds,
+      double serverBusyFraction,
+      int maxQueueDepth,
+      long requests,
+      long computations) {}
 
   /**
    * Routing load and load balancing. The measured balancedness of every layer is {@link

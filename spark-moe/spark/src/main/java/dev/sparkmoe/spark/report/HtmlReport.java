@@ -39,6 +39,9 @@ public final class HtmlReport {
         chart(html, chart);
       }
       layers(html, report.layers());
+      if (report.exchange() != null && !report.exchange().serviceLayers().isEmpty()) {
+        service(html, report.exchange().serviceLayers());
+      }
     }
     executors(html, report.executors());
     return html.append("</body>\n</html>\n").toString();
@@ -50,6 +53,9 @@ public final class HtmlReport {
     row(html, "placement", r.placement());
     if (r.placementReason() != null) {
       row(html, "placement chosen", r.placementReason());
+    }
+    if (r.exchange() != null) {
+      row(html, "exchange", r.exchange().mode() + ": " + r.exchange().reason());
     }
     row(html, "backend", r.backend());
     row(html, "activations", r.activationDtype());
@@ -70,6 +76,26 @@ public final class HtmlReport {
     long unpinned =
         r.layers().stream().flatMap(l -> l.slots().stream()).filter(s -> !s.pinned()).count();
     row(html, "expert tasks off their slot's executor", format("%,d of %,d", unpinned, tasks));
+    html.append("</table>\n");
+  }
+
+  private static void service(StringBuilder html, List<RunReport.ServiceLayer> layers) {
+    html.append("<h2>Expert service</h2>\n<table>\n<tr><th>layer</th><th>owner compute s</th>")
+        .append("<th>wait on experts s</th><th>server busy</th><th>max queue depth</th>")
+        .append("<th>requests</th><th>computations</th></tr>\n");
+    for (RunReport.ServiceLayer l : layers) {
+      html.append(
+          format(
+              "<tr><td>%d</td><td>%.3f</td><td>%.3f</td><td>%.0f%%</td><td>%d</td><td>%,d</td>"
+                  + "<td>%,d</td></tr>%n",
+              l.layer(),
+              l.ownerComputeSeconds(),
+              l.expertWaitSeconds(),
+              100 * l.serverBusyFraction(),
+              l.maxQueueDepth(),
+              l.requests(),
+              l.computations()));
+    }
     html.append("</table>\n");
   }
 

@@ -27,7 +27,11 @@ final class JobCounter extends SparkListener {
 
   /** Jobs started since {@link #register}, once the listener bus has delivered every event. */
   int jobsSince() {
-    spark.sparkContext().listenerBus().waitUntilEmpty();
+    try {
+      spark.sparkContext().listenerBus().waitUntilEmpty();
+    } catch (java.util.concurrent.TimeoutException e) {
+      throw new AssertionError("Spark's listener bus did not drain", e);
+    }
     spark.sparkContext().removeSparkListener(this);
     return jobs.get();
   }

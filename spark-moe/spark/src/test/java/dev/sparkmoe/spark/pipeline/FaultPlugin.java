@@ -22,10 +22,11 @@ import org.apache.spark.api.plugin.SparkPlugin;
  * through {@code spark.plugins} with {@link #DIR} set to a folder every executor can reach. A test
  * arms a fault by writing {@code STAGE:LAYER:INDEX:ACTION} to {@link #armed} and clears it with
  * {@link #disarm}: stage {@code owner} (routing of LAYER, which also combines LAYER - 1), {@code
- * expert} or {@code last} (the final combine; LAYER is ignored), INDEX the owner partition or slot,
- * ACTION {@code throw} (the task fails) or {@code exit} (the executor JVM exits). The first task
- * that matches creates {@link #fired} (atomically, so the fault fires once in the whole cluster),
- * writes where it ran into it, and fails.
+ * expert}, {@code server} (a service-mode expert server computing LAYER, on a server thread) or
+ * {@code last} (the final combine; LAYER is ignored), INDEX the owner partition or slot, ACTION
+ * {@code throw} (the task fails) or {@code exit} (the executor JVM exits). The first task that
+ * matches creates {@link #fired} (atomically, so the fault fires once in the whole cluster), writes
+ * where it ran into it, and fails.
  */
 public final class FaultPlugin implements SparkPlugin {
   /** The folder of the armed fault and of the marker of a fired one. */
@@ -97,7 +98,16 @@ public final class FaultPlugin implements SparkPlugin {
       maybeFail("last", -1, partition);
     }
 
+    @Override
+    public void expertServer(int layer, int slot, int stageAttempt) {
+      maybeFail("server", layer, slot, stageAttempt);
+    }
+
     private void maybeFail(String stage, int layer, int index) {
+      maybeFail(stage, layer, index, TaskContext.get().attemptNumber());
+    }
+
+    private void maybeFail(String stage, int layer, int index, int attempt) {
       String[] fault = armedFault();
       if (fault == null || !fault[0].equals(stage) || Integer.parseInt(fault[2]) != index) {
         return;
@@ -105,7 +115,7 @@ public final class FaultPlugin implements SparkPlugin {
       if (!stage.equals("last") && Integer.parseInt(fault[1]) != layer) {
         return;
       }
-      if (!markFired(stage, layer, index)) {
+      if (!markFired(stage, layer, index, attempt)) {
         return;
       }
       if (fault[3].equals("exit")) {
@@ -126,7 +136,7 @@ public final class FaultPlugin implements SparkPlugin {
           throw new IllegalArgumentException(
               "Invalid fault: "
                   + String.join(":", parts)
-                  + " (expected: owner|expert|last:LAYER:INDEX:throw|exit)");
+                  + " (expected: owner|expert|server|last:LAYER:INDEX:throw|exit)");
         }
         return parts;
       } catch (IOException e) {
@@ -135,12 +145,11 @@ public final class FaultPlugin implements SparkPlugin {
     }
 
     /** Creates the marker; false when another task created it first. */
-    private boolean markFired(String stage, int layer, int index) {
-      TaskContext task = TaskContext.get();
+    private boolean markFired(String stage, int layer, int index, int attempt) {
       String where =
           String.format(
               "%s:%d:%d on executor %s, attempt %d",
-              stage, layer, index, SparkEnv.get().executorId(), task.attemptNumber());
+              stage, layer, index, SparkEnv.get().executorId(), attempt);
       try {
         Files.write(
             fired(dir), where.getBytes(StandardCharsets.UTF_8), StandardOpenOption.CREATE_NEW);

@@ -1,6 +1,7 @@
 package dev.sparkmoe.spark.pipeline;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.sparkmoe.core.backend.CpuExpertBackend;
 import dev.sparkmoe.core.forward.FinalHidden;
@@ -182,6 +183,54 @@ class PipelineClusterTest {
         .doesNotHaveDuplicates()
         .hasSize(ROWS);
     assertThat(byId(faulty)).as("same values as the fault-free run").isEqualTo(clean);
+  }
+
+  /**
+   * Service mode on 4 one-slot executors: 3 expert servers and 1 owner slot. An expert server's
+   * executor lost while computing the middle layer (Spark relaunches the whole barrier stage, the
+   * owner waits for the new addresses and resends), or the owner task failing after every layer was
+   * served (Spark retries it, its requests under a new attempt): every row once, with the values of
+   * the fault-free shuffle run, bit for bit; the marker proves the fault fired.
+   */
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(strings = {"server:1:1:exit", "last:0:0:throw"})
+  void serviceFaultsChangeNothing(String fault) {
+    MoeInference inference = MoeInference.of(threeLayers).slots(EXECUTORS - 1).partitions(1);
+    Map<Long, List<Float>> clean =
+        byId(inference.mode("shuffle").run(input()).rows().collectAsList());
+    FaultPlugin.arm(faults(), fault);
+    MoeInference.MoeRun run;
+    String fired;
+    try {
+      run = inference.mode("service").run(input());
+    } finally {
+      fired = FaultPlugin.disarm(faults());
+    }
+    String[] point = fault.split(":");
+    String task = point[0].equals("last") ? "last:-1:" + point[2] : "server:1:1";
+    assertThat(fired)
+        .as("the fault fired, in the first attempt of the chosen task")
+        .startsWith(task + " on executor ")
+        .endsWith(", attempt 0");
+    assertThat(run.report().exchange().mode()).isEqualTo("service");
+    List<Row> faulty = run.rows().collectAsList();
+    assertThat(faulty)
+        .extracting(r -> r.getLong(0))
+        .as("every row exactly once")
+        .doesNotHaveDuplicates()
+        .hasSize(ROWS);
+    assertThat(byId(faulty)).as("same values as the fault-free shuffle run").isEqualTo(clean);
+  }
+
+  @Test
+  void serviceOnTooFewTaskSlotsFailsSayingHowManyItNeeds() {
+    MoeInference tooMany =
+        MoeInference.of(model).placement("shared-layers").slots(EXECUTORS).mode("service");
+    assertThatThrownBy(() -> tooMany.run(input()))
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith(
+            "Cannot run mode service: it needs 5 task slots at once (4 expert servers + 1 owner)"
+                + " and the cluster has 4");
   }
 
   private static Map<Long, List<Float>> byId(List<Row> rows) {

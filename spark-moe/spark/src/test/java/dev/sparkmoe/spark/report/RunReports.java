@@ -74,7 +74,8 @@ public final class RunReports {
         /* loadBalance= */ null,
         "asked for: placement shared-layers",
         1 + random.nextDouble(),
-        random.nextDouble());
+        random.nextDouble(),
+        new RunReport.Exchange("shuffle", "spark.moe.mode is shuffle", List.of()));
   }
 
   /** {@code base} with another model path, size, timing, layers and executors. */
@@ -104,7 +105,8 @@ public final class RunReports {
         base.loadBalance(),
         base.placementReason(),
         base.loadSeconds(),
-        base.loadBlockedSeconds());
+        base.loadBlockedSeconds(),
+        base.exchange());
   }
 
   private static long[] split(Random random, long total, int parts) {
