@@ -114,6 +114,11 @@ public final class ExpertServer implements AutoCloseable {
     return counters.snapshot();
   }
 
+  /** Decoded requests waiting for the compute thread now. */
+  public int queueDepth() {
+    return queue.size();
+  }
+
   /** Returns once the server stopped: {@link #close()} or a STOP frame from a client. */
   public void awaitStop() throws InterruptedException {
     stopped.await();

@@ -37,6 +37,7 @@ import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.IntStream;
 import org.apache.arrow.memory.BufferAllocator;
 import org.junit.jupiter.api.AfterAll;
@@ -131,8 +132,9 @@ class ServiceExchangeTest {
   void aServerLostMidRunIsReplacedAndItsRequestsAreResent() throws Exception {
     PlacementPlan plan = PlacementPlan.of(PlacementPolicy.SHARED_LAYERS, 2, 8, 2);
     AtomicBoolean killed = new AtomicBoolean();
+    AtomicReference<ExpertServer> doomed = new AtomicReference<>();
     StaticAddresses addresses = new StaticAddresses();
-    ExpertServer doomed =
+    doomed.set(
         start(
             1,
             ServerOptions.loopback(),
@@ -141,14 +143,13 @@ class ServiceExchangeTest {
                   if (layer == 1 && killed.compareAndSet(false, true)) {
                     // The server dies while it computes a layer-1 batch: its answer never leaves.
                     ExpertServer replacement = start(1, ServerOptions.loopback(), worker(null));
-                    servers.get(0).close();
+                    doomed.get().close();
                     addresses.put(1, replacement.address());
                   }
-                }));
-    servers.add(0, doomed);
-    addresses.put(1, doomed.address());
+                })));
+    addresses.put(1, doomed.get().address());
     addresses.put(0, start(0, ServerOptions.loopback(), worker(null)).address());
-    InetSocketAddress before = doomed.address();
+    InetSocketAddress before = doomed.get().address();
 
     ServiceOptions options = ServiceOptions.defaults().withMicroBatches(2);
     OwnerSide side = new OwnerSide(new TokenOwner(model.config(), dense, plan), codec, dtype());
