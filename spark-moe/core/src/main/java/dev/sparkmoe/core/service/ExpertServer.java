@@ -26,9 +26,10 @@ import java.util.concurrent.TimeUnit;
  * requests into a bounded queue ({@link ServerOptions#queueCapacity()}; readers block while it is
  * full); one compute thread takes the head of the queue and gathers the requests queued behind it
  * for the same layer — up to {@link ServerOptions#gatherTokens()} entries, waiting at most {@link
- * ServerOptions#gatherMicros()} for more — into one expert computation ({@link GatheredCompute},
- * same bits per token as alone), then encodes and sends each request's answer. Requests are
- * stateless: a resent one is simply computed again. Service mode is dropless: no capacity drops.
+ * ServerOptions#gatherMicros()} for more while other owners are connected — into one expert
+ * computation ({@link GatheredCompute}, same bits per token as alone), then encodes and sends each
+ * request's answer. Requests are stateless: a resent one is simply computed again. Service mode is
+ * dropless: no capacity drops.
  *
  * <p>Thread-safe. The caller owns the worker and the codec's allocator and keeps them open until
  * {@link #close()} returned.
@@ -165,6 +166,11 @@ public final class ExpertServer implements AutoCloseable {
           public void stopRequested() {
             shutdown();
           }
+
+          @Override
+          public void closed(ServerConnection connection) {
+            connections.remove(connection);
+          }
         };
     while (!closing) {
       try {
@@ -220,7 +226,9 @@ public final class ExpertServer implements AutoCloseable {
     long deadline = System.nanoTime() + options.gatherMicros() * 1_000;
     while (tokens < options.gatherTokens()) {
       ServerConnection.Queued more = queue.poll();
-      if (more == null) {
+      if (more == null && connections.size() > 1) {
+        // Only other owners can add to this layer's gather: one owner's micro-batches arrive one
+        // after another on purpose, and waiting for the next would undo their overlap.
         long left = deadline - System.nanoTime();
         more = left > 0 ? queue.poll(left, TimeUnit.NANOSECONDS) : null;
       }

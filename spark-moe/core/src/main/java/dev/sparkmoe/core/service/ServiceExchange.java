@@ -132,6 +132,9 @@ public final class ServiceExchange implements Exchange<OwnerDispatch, List<byte[
       } catch (TimeoutException e) {
         call.connection.forget(call.id());
         call.answer.completeExceptionally(e);
+        // A server that stopped answering may also have stopped reading: drop the connection so
+        // that nothing of this owner stays blocked on it.
+        call.connection.fail(new IOException("no answer within " + options.requestTimeout()));
         throw new IllegalStateException(
             String.format(
                 "Cannot exchange layer %d with the expert server of slot %d at %s: no answer"
