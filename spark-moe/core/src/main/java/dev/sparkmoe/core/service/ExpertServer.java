@@ -247,12 +247,16 @@ public final class ExpertServer implements AutoCloseable {
   }
 
   private long computeAndAnswer(List<ServerConnection.Queued> group) {
-    List<CombineBatch> answers;
+    List<byte[]> encoded = new ArrayList<>(group.size());
     try {
-      answers =
+      List<CombineBatch> answers =
           GatheredCompute.compute(
               worker, group.stream().map(ServerConnection.Queued::batch).toList(), tokensPerExpert);
+      for (CombineBatch answer : answers) {
+        encoded.add(codec.encode(answer, dtype));
+      }
     } catch (RuntimeException e) {
+      // The owners fail with the server's reason; the server keeps serving the others.
       String message =
           String.format(
               "Cannot compute layer %d on the expert server of slot %d at %s: %s",
@@ -264,8 +268,7 @@ public final class ExpertServer implements AutoCloseable {
     for (int i = 0; i < group.size(); i++) {
       ServerConnection.Queued request = group.get(i);
       tokens += request.batch().numTokens();
-      byte[] bytes = codec.encode(answers.get(i), dtype);
-      request.from().send(new Frame(Frame.Kind.RESPONSE, request.id(), bytes));
+      request.from().send(new Frame(Frame.Kind.RESPONSE, request.id(), encoded.get(i)));
     }
     return tokens;
   }

@@ -97,8 +97,13 @@ public final class ServiceExchange implements Exchange<OwnerDispatch, List<byte[
   private void send(Call call) {
     checkOpen();
     acquire(call);
+    try {
+      call.connection = link(call.id().slot()).connection();
+    } catch (RuntimeException e) {
+      inFlight.release();
+      throw e;
+    }
     call.deadline = System.nanoTime() + options.requestTimeout().toNanos();
-    call.connection = link(call.id().slot()).connection();
     call.answer = call.connection.send(call.request);
     call.answer.whenComplete((frame, error) -> inFlight.release());
   }

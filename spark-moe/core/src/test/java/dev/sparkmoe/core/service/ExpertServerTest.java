@@ -193,6 +193,29 @@ class ExpertServerTest {
     }
   }
 
+  @Test
+  void aFailedComputationReachesTheOwnerWithTheServersMessage() {
+    ExpertWorker broken =
+        new ExpertWorker(
+            backend,
+            (layer, expert) -> {
+              throw new IllegalStateException("Cannot load expert " + expert + ": disk gone");
+            });
+    try (ExpertServer server =
+            ExpertServer.start(ServerOptions.loopback(), 0, broken, codec, f32(), 8);
+        ServiceExchange exchange =
+            new ServiceExchange(
+                new StaticAddresses().put(0, server.address()), ServiceOptions.defaults(), 1)) {
+      DispatchBatch batch = batch(2, 5, 4);
+      assertThatThrownBy(() -> exchange.exchange(2, dispatch(5, batch)))
+          .isInstanceOf(IllegalStateException.class)
+          .hasMessageStartingWith(
+              "Cannot compute layer 2 on the expert server of slot 0 at " + server.address())
+          .hasMessageContaining(": Cannot load expert ")
+          .hasMessageContaining(": disk gone (request: owner partition 5 (attempt 1), layer 2");
+    }
+  }
+
   private OwnerDispatch dispatch(int partition, DispatchBatch batch) {
     return new OwnerDispatch(
         batch.layer(),

@@ -228,6 +228,32 @@ class ServiceExchangeTest {
     assertThat(bits(merge(plan, states))).isEqualTo(bits(reference.states()));
   }
 
+  /** Per layer, the owner's micro-batches add up to its tokens, and both clocks ran. */
+  @Test
+  void microBatchTimingsCoverEveryLayerAndToken() {
+    PlacementPlan plan = PlacementPlan.of(PlacementPolicy.SHARED_LAYERS, 2, 8, 2);
+    StaticAddresses addresses = startServers(2, ServerOptions.loopback(), worker(null));
+    OwnerSide side = new OwnerSide(new TokenOwner(model.config(), dense, plan), codec, dtype());
+    OwnerState state = embed(side, 0, 0, ROWS);
+    List<MicroBatchForward.LayerTiming> timings;
+    try (ServiceExchange exchange = new ServiceExchange(addresses, ServiceOptions.defaults(), 0)) {
+      timings = new MicroBatchForward(side, exchange, 3).forward(state, model.config().numLayers());
+    }
+    assertThat(timings).extracting(MicroBatchForward.LayerTiming::layer).containsExactly(0, 1);
+    assertThat(timings)
+        .allSatisfy(
+            t -> {
+              assertThat(t.owner().tokens()).isEqualTo(state.numTokens());
+              assertThat(t.owner().bytesOut()).isPositive();
+              assertThat(t.computeNanos()).isPositive();
+              assertThat(t.waitNanos()).isPositive();
+            });
+    long served = servers.stream().mapToLong(s -> s.stats().tokens()).sum();
+    assertThat(served)
+        .as("every token to its top-%d experts, on both layers", model.config().topK())
+        .isEqualTo(2L * state.numTokens() * model.config().topK());
+  }
+
   @Test
   void microBatchesAreWholeRowsOfAboutEqualTokens() {
     int[] offsets = {0, 5, 6, 7, 20, 21, 22, 40};
