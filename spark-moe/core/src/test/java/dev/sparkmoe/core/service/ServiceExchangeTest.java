@@ -70,6 +70,7 @@ class ServiceExchangeTest {
   private BufferAllocator allocator;
   private TokenBatchCodec codec;
   private final List<ExpertServer> servers = new ArrayList<>();
+  private ActivationDtype wire = ActivationDtype.F32;
 
   @BeforeAll
   static void open() {
@@ -126,6 +127,22 @@ class ServiceExchangeTest {
         .isEqualTo(bits(inProcess(plan, owners)));
     long served = servers.stream().mapToLong(s -> s.stats().requests()).sum();
     assertThat(served).as("every layer's batches went through the servers").isPositive();
+  }
+
+  /** bf16 on the wire rounds the same values the same way on both exchanges: the same bits. */
+  @Test
+  void bf16OnTheWireMatchesTheInProcessExchangeBitForBit() throws Exception {
+    wire = ActivationDtype.BF16;
+    PlacementPlan plan = PlacementPlan.of(PlacementPolicy.SHARED_LAYERS, 2, 8, 2);
+    StaticAddresses addresses = startServers(2, ServerOptions.loopback(), worker(null));
+
+    List<OwnerState> states = runOwners(plan, 2, addresses, ServiceOptions.defaults());
+
+    float[] service = merge(plan, states);
+    assertThat(bits(service)).isEqualTo(bits(inProcess(plan, 2)));
+    assertThat(bits(service))
+        .as("bf16 rounding happened: not the f32 reference")
+        .isNotEqualTo(bits(reference.states()));
   }
 
   @Test
@@ -363,8 +380,8 @@ class ServiceExchangeTest {
     return new ExpertWorker(backend, source);
   }
 
-  private static ActivationDtype dtype() {
-    return ActivationDtype.F32;
+  private ActivationDtype dtype() {
+    return wire;
   }
 
   private static void swallow(ServerSocket silent) {
