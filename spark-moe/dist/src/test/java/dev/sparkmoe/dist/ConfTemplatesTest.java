@@ -116,7 +116,12 @@ class ConfTemplatesTest {
         .isGreaterThanOrEqualTo(
             Double.parseDouble(settings.get("spark.rapids.memory.gpu.allocFraction")));
     assertThat(settings.get("spark.shuffle.manager"))
-        .matches("com\\.nvidia\\.spark\\.rapids\\.spark35[0-3]\\.RapidsShuffleManager");
+        .as("the shuffle manager of the shim the override names")
+        .isEqualTo("com.nvidia.spark.rapids.spark355.RapidsShuffleManager");
+    assertThat(settings)
+        .containsEntry(
+            "spark.rapids.shims-provider-override",
+            "com.nvidia.spark.rapids.shims.spark355.SparkShimServiceProvider");
     assertThat(settings.get("spark.plugins").split(","))
         .as("RAPIDS' plugin, then spark-moe's")
         .containsExactly("com.nvidia.spark.SQLPlugin", MoeSparkPlugin.class.getName());

@@ -29,12 +29,12 @@ public final class MoeFunctions {
   private MoeFunctions() {}
 
   /**
-   * Registers {@code moe_infer}, {@code moe_num_tokens} and {@code moe_model_info} in {@code
-   * spark}'s function registries, for a session created before the spark-moe jar was on its
-   * classpath (a notebook attached to a running cluster). A function the session already has is
-   * left as it is, so calling this twice, or in a session that has the extension, changes nothing.
-   * The functions live in this session only; {@link SparkSession#newSession()} starts without them
-   * unless the extension is configured.
+   * Registers {@code moe_infer}, {@code moe_num_tokens}, {@code moe_model_info}, {@code
+   * moe_truncate} and {@code moe_windows} in {@code spark}'s function registries, for a session
+   * created before the spark-moe jar was on its classpath (a notebook attached to a running
+   * cluster). A function the session already has is left as it is, so calling this twice, or in a
+   * session that has the extension, changes nothing. The functions live in this session only;
+   * {@link SparkSession#newSession()} starts without them unless the extension is configured.
    */
   public static void register(SparkSession spark) {
     FunctionRegistry functions = spark.sessionState().functionRegistry();
@@ -90,7 +90,31 @@ public final class MoeFunctions {
                     + " Reads only config.json, when the query is analyzed.",
                 "> SELECT _FUNC_('/models/m').num_experts;\n       16",
                 "misc_funcs"),
-            ModelInfoFunction::build));
+            ModelInfoFunction::build),
+        new Scalar(
+            new FunctionIdentifier(TruncateTokens.NAME),
+            info(
+                TruncateTokens.class,
+                TruncateTokens.NAME,
+                "_FUNC_(tokens, n) - The first n ids of an array<int> token column (all of them when"
+                    + " there are fewer); NULL when tokens or n is NULL. Runs on the GPU under the"
+                    + " RAPIDS Accelerator.",
+                "> SELECT _FUNC_(array(1, 2, 3), 2);\n       [1,2]",
+                "collection_funcs"),
+            TokenArrayFunctions::truncate),
+        new Scalar(
+            new FunctionIdentifier(TokenWindows.NAME),
+            info(
+                TokenWindows.class,
+                TokenWindows.NAME,
+                "_FUNC_(tokens, length, stride) - An array<int> token column split into windows of"
+                    + " up to length ids starting every stride ids (1 <= stride <= length), the"
+                    + " last one the first that reaches the end: array<array<int>>, for explode."
+                    + " No windows for an empty array; NULL when an argument is NULL. Runs on the"
+                    + " GPU under the RAPIDS Accelerator.",
+                "> SELECT _FUNC_(array(1, 2, 3, 4, 5), 3, 2);\n       [[1,2,3],[3,4,5]]",
+                "collection_funcs"),
+            TokenArrayFunctions::windows));
   }
 
   static Table inferFunction() {

@@ -1,6 +1,7 @@
 /**
  * spark-moe in Spark SQL: the table-valued function {@code moe_infer} and the scalar helpers {@code
- * moe_num_tokens} and {@code moe_model_info}.
+ * moe_num_tokens}, {@code moe_model_info}, {@code moe_truncate} and {@code moe_windows} (the last
+ * two with GPU paths in spark-moe-rapids, see {@link dev.sparkmoe.spark.sql.TokenUdfs}).
  *
  * <p>They reach a session three ways: {@link dev.sparkmoe.spark.sql.MoeSparkExtensions} through
  * {@code spark.sql.extensions}; the same class through {@code
