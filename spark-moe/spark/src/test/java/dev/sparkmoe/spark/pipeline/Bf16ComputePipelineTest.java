@@ -28,18 +28,23 @@ import org.junit.jupiter.api.io.TempDir;
  * bf16 product is within 3.5·10⁻³ relative of f32 at k = 1024 ({@code Bf16GemmTest}), an expert FFN
  * within 7·10⁻³ ({@code CpuExpertBackendBf16Test}); the tiny model's layers measured at most
  * {@value #MEASURED_EMBEDDING} on these rows (score: 3.7·10⁻³ nats per token, next token 40 of 40;
- * 2026-12, AVX512-BF16, oneDNN brg:avx512_core_bf16), so the bounds allow about 3-4×. Where the CPU
- * has no bf16 instructions, every run must fail before any task with the one message that names why
- * and the fix, and these tests check that instead.
+ * 2026-12, AVX512-BF16, oneDNN brg:avx512_core_bf16) with bf16 experts alone. bf16 attention
+ * projections (issue 16) perturb the router's input in every layer, and on this tiny model (hidden
+ * 64) a few rows then route a token to another expert: one attention layer stays within 3.9·10⁻³ of
+ * f32 on the model's own weights, but the core forward on these 40 rows measured a worst embedding
+ * of {@value #MEASURED_EMBEDDING} (hidden states overall 3.5·10⁻², experts alone 2.6·10⁻³), and the
+ * pipeline 2.1·10⁻² nats on a row's score; the bounds allow about 1.5-2× that. Where the CPU has no
+ * bf16 instructions, every run must fail before any task with the one message that names why and
+ * the fix, and these tests check that instead.
  */
 class Bf16ComputePipelineTest {
   /** Largest relative L2 error of an embedding, bf16 against f32, measured on this machine. */
-  static final double MEASURED_EMBEDDING = 2.6e-3;
+  static final double MEASURED_EMBEDDING = 0.107;
 
-  static final double EMBEDDING_BOUND = 1e-2;
+  static final double EMBEDDING_BOUND = 0.16;
 
   /** Per-token log-likelihood difference, nats. */
-  static final double SCORE_BOUND = 1e-2;
+  static final double SCORE_BOUND = 4e-2;
 
   /** Share of rows whose next token must agree (a near-tie of the logits may flip). */
   static final double NEXT_TOKEN_AGREEMENT = 0.95;
