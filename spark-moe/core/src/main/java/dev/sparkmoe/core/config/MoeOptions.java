@@ -55,6 +55,16 @@ public final class MoeOptions {
       builder("tokens-column", String.class, OptionParsers::text)
           .defaultValue("tokens")
           .doc("Token column: array<int>");
+  public static final MoeOption<String> TEXT_COLUMN =
+      builder("text-column", String.class, OptionParsers::text)
+          .defaultDoc("none (the tokens column is read)")
+          .doc(
+              "Text column (string) to tokenize with the tokenizer, instead of reading a tokens"
+                  + " column");
+  public static final MoeOption<String> TOKENIZER =
+      builder("tokenizer", String.class, OptionParsers::text)
+          .defaultDoc("the model folder when it holds tokenizer.json")
+          .doc("Folder that holds the Hugging Face tokenizer.json (or the file), for text-column");
   public static final MoeOption<String> ON_INVALID_TOKEN =
       builder(
               "on-invalid-token",
@@ -153,6 +163,8 @@ public final class MoeOptions {
           BACKEND,
           ID_COLUMN,
           TOKENS_COLUMN,
+          TEXT_COLUMN,
+          TOKENIZER,
           ON_INVALID_TOKEN,
           WAVE_ROWS,
           SAMPLE_ROWS,

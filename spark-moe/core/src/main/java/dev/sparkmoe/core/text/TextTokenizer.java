@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * One Hugging Face {@code tokenizer.json}: text to token ids and ids back to text, exactly as the
@@ -66,6 +67,17 @@ public final class TextTokenizer implements AutoCloseable {
   public static Path resolve(Path location) {
     Path absolute = location.toAbsolutePath().normalize();
     return Files.isDirectory(absolute) ? absolute.resolve(FILE_NAME) : absolute;
+  }
+
+  /**
+   * The tokenizer of a run: {@code tokenizer} when given (a folder or the file), else the model
+   * folder when it holds {@code tokenizer.json}; empty when neither.
+   */
+  public static Optional<Path> locate(Path modelDir, Optional<String> tokenizer) {
+    if (tokenizer.isPresent()) {
+      return Optional.of(resolve(Path.of(tokenizer.get())));
+    }
+    return isIn(modelDir) ? Optional.of(resolve(modelDir)) : Optional.empty();
   }
 
   /** Whether {@code folder} holds a {@code tokenizer.json}. */

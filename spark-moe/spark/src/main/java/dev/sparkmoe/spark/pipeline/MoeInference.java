@@ -5,7 +5,9 @@ import dev.sparkmoe.core.config.MoeOption;
 import dev.sparkmoe.core.config.MoeOptions;
 import dev.sparkmoe.core.forward.OutputKind;
 import dev.sparkmoe.core.placement.PlacementPolicy;
+import dev.sparkmoe.core.text.TextTokenizer;
 import dev.sparkmoe.spark.config.SessionOptions;
+import java.nio.file.Path;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -70,6 +72,22 @@ public final class MoeInference {
   /** Token column: an array of integers (default {@code tokens}). */
   public MoeInference tokensColumn(String name) {
     return option(MoeOptions.TOKENS_COLUMN.key(), name);
+  }
+
+  /**
+   * A text column (string) to tokenize with {@link #tokenizer}, read instead of a tokens column
+   * (default: none, the tokens column is read).
+   */
+  public MoeInference textColumn(String name) {
+    return option(MoeOptions.TEXT_COLUMN.key(), name);
+  }
+
+  /**
+   * The folder that holds the Hugging Face {@code tokenizer.json}, or the file (default: the model
+   * folder when it holds one). Every executor must be able to read it.
+   */
+  public MoeInference tokenizer(String location) {
+    return option(MoeOptions.TOKENIZER.key(), location);
   }
 
   /** The output kind (default {@code embedding}). */
@@ -225,6 +243,8 @@ public final class MoeInference {
         modelPath,
         settings.value(MoeOptions.ID_COLUMN),
         settings.value(MoeOptions.TOKENS_COLUMN),
+        settings.find(MoeOptions.TEXT_COLUMN),
+        TextTokenizer.locate(Path.of(modelPath), settings.find(MoeOptions.TOKENIZER)),
         settings.value(MoeOptions.KIND),
         settings.value(MoeOptions.PLACEMENT),
         settings.value(MoeOptions.BACKEND),
