@@ -3,7 +3,6 @@ package dev.sparkmoe.spark.infer;
 import dev.sparkmoe.core.text.TextTokenizer;
 import dev.sparkmoe.core.text.TokenizerCache;
 import java.nio.file.Path;
-import java.util.Arrays;
 import java.util.Iterator;
 import java.util.Optional;
 import org.apache.spark.api.java.JavaRDD;
@@ -77,10 +76,7 @@ public final class TextInput {
       @Override
       public Row next() {
         Row row = partition.next();
-        Object tokens =
-            row.isNullAt(1)
-                ? null
-                : Arrays.stream(tokenizer.encode(row.getString(1))).boxed().toList();
+        int[] tokens = row.isNullAt(1) ? null : tokenizer.encode(row.getString(1));
         return RowFactory.create(row.get(0), tokens);
       }
     };
