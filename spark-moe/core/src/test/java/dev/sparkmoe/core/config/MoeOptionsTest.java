@@ -72,6 +72,8 @@ class MoeOptionsTest {
             "backend",
             "id-column",
             "tokens-column",
+            "text-column",
+            "tokenizer",
             "on-invalid-token",
             "wave-rows",
             "sample-rows",
