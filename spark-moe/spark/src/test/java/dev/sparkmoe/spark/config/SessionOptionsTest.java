@@ -82,7 +82,7 @@ class SessionOptionsTest {
         .hasMessage(
             "Invalid option: cluster (expected: one of placement, slots, partitions,"
                 + " activation-dtype, compute-dtype, backend, id-column, tokens-column,"
-                + " on-invalid-token, wave-rows, sample-rows, replicas, capacity-factor,"
+                + " text-column, tokenizer, on-invalid-token, wave-rows, sample-rows, replicas, capacity-factor,"
                 + " data-parallel, expert-tp, slot-memory, kind, output)");
   }
 }

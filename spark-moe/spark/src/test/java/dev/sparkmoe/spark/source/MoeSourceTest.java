@@ -134,8 +134,9 @@ class MoeSourceTest {
         .hasMessage(
             "Invalid option of format moe: slot (expected: one of model, input, kind,"
                 + " input-format, placement, slots, partitions, activation-dtype, compute-dtype,"
-                + " backend, id-column, tokens-column, on-invalid-token, wave-rows, sample-rows,"
-                + " replicas, capacity-factor, data-parallel, expert-tp, slot-memory, or"
+                + " backend, id-column, tokens-column, text-column, tokenizer, on-invalid-token,"
+                + " wave-rows, sample-rows, replicas, capacity-factor, data-parallel, expert-tp,"
+                + " slot-memory, or"
                 + " input.<option of the input format>)");
     assertThatThrownBy(() -> moe().option("input", "docs").load("/elsewhere"))
         .hasMessage(
