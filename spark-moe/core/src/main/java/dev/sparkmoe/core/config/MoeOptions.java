@@ -65,15 +65,16 @@ public final class MoeOptions {
       builder("tokenizer", String.class, OptionParsers::text)
           .defaultDoc("the model folder when it holds tokenizer.json")
           .doc("Folder that holds the Hugging Face tokenizer.json (or the file), for text-column");
-  public static final MoeOption<String> ON_INVALID_TOKEN =
+  public static final MoeOption<String> ON_ROW_ERROR =
       builder(
-              "on-invalid-token",
+              "on-row-error",
               String.class,
-              OptionParsers.oneOf("invalid-token policy", "fail or skip", List.of("fail", "skip")))
+              OptionParsers.oneOf("row-error policy", "fail or skip", List.of("fail", "skip")))
           .defaultValue("fail")
+          .deprecatedAliases("on-invalid-token")
           .doc(
-              "fail or skip a row with a token outside the vocabulary or too many tokens; skipped"
-                  + " rows are counted in the report");
+              "fail the job on a row the model cannot take (a token outside the vocabulary, too"
+                  + " many tokens), or skip it; skipped rows are counted in the report");
   public static final MoeOption<Long> WAVE_ROWS =
       builder("wave-rows", Long.class, OptionParsers::positiveLong)
           .defaultDoc("one wave")
@@ -165,7 +166,7 @@ public final class MoeOptions {
           TOKENS_COLUMN,
           TEXT_COLUMN,
           TOKENIZER,
-          ON_INVALID_TOKEN,
+          ON_ROW_ERROR,
           WAVE_ROWS,
           SAMPLE_ROWS,
           REPLICAS,

@@ -164,12 +164,20 @@ public final class MoeInference {
   }
 
   /**
-   * {@code fail} (default) or {@code skip}: what to do with a row whose token ids fall outside the
-   * vocabulary or that is longer than the model allows. Skipped rows are left out of the output and
-   * counted in the report.
+   * {@code fail} (default) or {@code skip}: what to do with a row the model cannot take (token ids
+   * outside the vocabulary, longer than the model allows). Skipped rows are left out of the output
+   * and counted in the report.
    */
+  public MoeInference onRowError(String value) {
+    return option(MoeOptions.ON_ROW_ERROR.key(), value);
+  }
+
+  /**
+   * @deprecated the policy is {@code on-row-error} everywhere: use {@link #onRowError(String)}
+   */
+  @Deprecated
   public MoeInference onInvalidToken(String value) {
-    return option(MoeOptions.ON_INVALID_TOKEN.key(), value);
+    return onRowError(value);
   }
 
   /**
@@ -252,7 +260,7 @@ public final class MoeInference {
         settings.value(MoeOptions.COMPUTE_DTYPE),
         settings.find(MoeOptions.PARTITIONS),
         settings.find(MoeOptions.SLOTS),
-        InvalidTokenPolicy.parse(settings.value(MoeOptions.ON_INVALID_TOKEN)),
+        InvalidTokenPolicy.parse(settings.value(MoeOptions.ON_ROW_ERROR)),
         settings.find(MoeOptions.WAVE_ROWS),
         balance(settings));
   }

@@ -27,8 +27,8 @@ public record InferenceOptions(
   public static final List<MoeOption<?>> OPTIONS =
       MoeOptions.inScope(MoeOption.Scope.CALL).stream().filter(o -> o != MoeOptions.KIND).toList();
 
-  /** The keys of {@link #OPTIONS}. */
-  public static final List<String> KEYS = OPTIONS.stream().map(MoeOption::key).toList();
+  /** The keys of {@link #OPTIONS}, then their deprecated aliases. */
+  public static final List<String> KEYS = MoeOptions.keys(OPTIONS);
 
   /**
    * Parses {@code key=value;key=value}: keys are case-insensitive, blanks around keys, values and
