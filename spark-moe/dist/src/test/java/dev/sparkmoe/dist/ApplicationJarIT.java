@@ -59,6 +59,27 @@ class ApplicationJarIT {
     }
   }
 
+  @Test
+  void bundlesTheTokenizersWithTheirLinuxNative() throws IOException {
+    try (JarFile jar = new JarFile(System.getProperty("moe.all.jar"))) {
+      List<String> names = jar.stream().map(JarEntry::getName).toList();
+
+      assertThat(names)
+          .as("tokenizer.json through DJL (core text), with the JNA that DJL's api loads")
+          .contains(
+              "dev/sparkmoe/core/text/TextTokenizer.class",
+              "ai/djl/huggingface/tokenizers/HuggingFaceTokenizer.class",
+              "ai/djl/util/Platform.class",
+              "com/sun/jna/Native.class",
+              "native/lib/tokenizers.properties",
+              "native/lib/linux-x86_64/cpu/libtokenizers.so");
+      assertThat(names)
+          .as("no other platform's tokenizers library")
+          .noneMatch(name -> name.startsWith("native/lib/win-x86_64/"))
+          .noneMatch(name -> name.startsWith("native/lib/osx-aarch64/"));
+    }
+  }
+
   private static String providers(JarFile jar) throws IOException {
     try (InputStream in = jar.getInputStream(jar.getEntry(PROVIDERS))) {
       return new String(in.readAllBytes(), StandardCharsets.UTF_8);

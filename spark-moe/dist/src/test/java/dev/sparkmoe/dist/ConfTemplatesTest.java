@@ -69,7 +69,7 @@ class ConfTemplatesTest {
                   .isNotEmpty());
       checkIfSet(settings, "spark.moe.placement", PlacementPolicy::parse);
       checkIfSet(settings, "spark.moe.activation-dtype", ActivationDtype::parse);
-      checkIfSet(settings, "spark.moe.on-invalid-token", InvalidTokenPolicy::parse);
+      checkIfSet(settings, "spark.moe.on-row-error", InvalidTokenPolicy::parse);
       checkIfSet(settings, "spark.moe.output", OutputKind::parse);
       if (settings.containsKey("spark.moe.backend")) {
         assertThat(settings.get("spark.moe.backend")).isIn("cpu", "cuda", "auto");

@@ -103,15 +103,26 @@ public final class MoeOptions {
       builder("tokens-column", String.class, OptionParsers::text)
           .defaultValue("tokens")
           .doc("Token column: array<int>");
-  public static final MoeOption<String> ON_INVALID_TOKEN =
-      builder(
-              "on-invalid-token",
-              String.class,
-              OptionParsers.oneOf("invalid-token policy", "fail or skip", List.of("fail", "skip")))
-          .defaultValue("fail")
+  public static final MoeOption<String> TEXT_COLUMN =
+      builder("text-column", String.class, OptionParsers::text)
+          .defaultDoc("none (the tokens column is read)")
           .doc(
-              "fail or skip a row with a token outside the vocabulary or too many tokens; skipped"
-                  + " rows are counted in the report");
+              "Text column (string) to tokenize with the tokenizer, instead of reading a tokens"
+                  + " column");
+  public static final MoeOption<String> TOKENIZER =
+      builder("tokenizer", String.class, OptionParsers::text)
+          .defaultDoc("the model folder when it holds tokenizer.json")
+          .doc("Folder that holds the Hugging Face tokenizer.json (or the file), for text-column");
+  public static final MoeOption<String> ON_ROW_ERROR =
+      builder(
+              "on-row-error",
+              String.class,
+              OptionParsers.oneOf("row-error policy", "fail or skip", List.of("fail", "skip")))
+          .defaultValue("fail")
+          .deprecatedAliases("on-invalid-token")
+          .doc(
+              "fail the job on a row the model cannot take (a token outside the vocabulary, too"
+                  + " many tokens), or skip it; skipped rows are counted in the report");
   public static final MoeOption<Long> WAVE_ROWS =
       builder("wave-rows", Long.class, OptionParsers::positiveLong)
           .defaultDoc("one wave")
@@ -210,7 +221,9 @@ public final class MoeOptions {
           BACKEND,
           ID_COLUMN,
           TOKENS_COLUMN,
-          ON_INVALID_TOKEN,
+          TEXT_COLUMN,
+          TOKENIZER,
+          ON_ROW_ERROR,
           WAVE_ROWS,
           SAMPLE_ROWS,
           REPLICAS,

@@ -93,7 +93,7 @@ public final class OptionParsers {
   /**
    * One of {@code allowed}, compared case-insensitively after trimming; lower-case.
    *
-   * @param thing how the message names the setting ({@code invalid-token policy})
+   * @param thing how the message names the setting ({@code row-error policy})
    * @param expected what the message lists as allowed ({@code fail or skip})
    */
   public static MoeOption.Parser<String> oneOf(

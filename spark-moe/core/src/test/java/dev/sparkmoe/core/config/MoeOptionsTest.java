@@ -36,7 +36,7 @@ class MoeOptionsTest {
     assertThat(MoeOptions.BACKEND.defaultParsed()).contains("cpu");
     assertThat(MoeOptions.ID_COLUMN.defaultParsed()).contains("id");
     assertThat(MoeOptions.TOKENS_COLUMN.defaultParsed()).contains("tokens");
-    assertThat(MoeOptions.ON_INVALID_TOKEN.defaultParsed()).contains("fail");
+    assertThat(MoeOptions.ON_ROW_ERROR.defaultParsed()).contains("fail");
     assertThat(MoeOptions.REPLICAS.defaultParsed()).contains(HotExpertReplicas.Setting.NONE);
     assertThat(MoeOptions.CAPACITY_FACTOR.defaultParsed()).contains(OptionalDouble.empty());
     assertThat(MoeOptions.DATA_PARALLEL.defaultParsed()).contains(1);
@@ -72,7 +72,9 @@ class MoeOptionsTest {
             "backend",
             "id-column",
             "tokens-column",
-            "on-invalid-token",
+            "text-column",
+            "tokenizer",
+            "on-row-error",
             "wave-rows",
             "sample-rows",
             "replicas",
@@ -81,7 +83,11 @@ class MoeOptionsTest {
             "expert-tp",
             "slot-memory",
             "kind",
+            "on-invalid-token",
             "output");
+    assertThat(MoeOptions.find(MoeOptions.ALL, "on-invalid-token"))
+        .as("the old name of on-row-error")
+        .contains(MoeOptions.ON_ROW_ERROR);
     assertThat(MoeOptions.inScope(MoeOption.Scope.SESSION)).containsExactly(MoeOptions.CLUSTER);
     assertThat(MoeOptions.inScope(MoeOption.Scope.SYSTEM_PROPERTY))
         .extracting(MoeOption::confKey)
@@ -94,7 +100,7 @@ class MoeOptionsTest {
     assertThat(MoeOptions.SLOT_MEMORY.parse(" 256m ")).isEqualTo(256L << 20);
     assertThat(MoeOptions.WAVE_ROWS.parse("10")).isEqualTo(10L);
     assertThat(MoeOptions.SAMPLE_ROWS.parse("0")).isZero();
-    assertThat(MoeOptions.ON_INVALID_TOKEN.parse(" SKIP ")).isEqualTo("skip");
+    assertThat(MoeOptions.ON_ROW_ERROR.parse(" SKIP ")).isEqualTo("skip");
     assertThatThrownBy(() -> MoeOptions.SLOTS.parse("0"))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage("Invalid slots: 0 (expected: a positive integer)");
@@ -109,8 +115,8 @@ class MoeOptionsTest {
     assertThatThrownBy(() -> MoeOptions.CAPACITY_FACTOR.parse("lots"))
         .hasMessage(
             "Invalid capacity factor: lots (expected: a positive number, or none for dropless)");
-    assertThatThrownBy(() -> MoeOptions.ON_INVALID_TOKEN.parse("maybe"))
-        .hasMessage("Invalid invalid-token policy: maybe (expected: fail or skip)");
+    assertThatThrownBy(() -> MoeOptions.ON_ROW_ERROR.parse("maybe"))
+        .hasMessage("Invalid row-error policy: maybe (expected: fail or skip)");
     assertThatThrownBy(() -> MoeOptions.CUDA_DTYPE.parse("fp8"))
         .hasMessage("Invalid CUDA dtype: fp8 (expected: f16, bf16)");
     assertThatThrownBy(() -> MoeOptions.CUDA_CHUNK_TOKENS.parse("lots"))

@@ -163,6 +163,65 @@ public final class HuggingFaceOracle {
   }
 
   /**
+   * A BPE tokenizer trained and saved by the Python {@code tokenizers} library ({@code
+   * tokenizer_reference.py}), and what that library makes of some texts.
+   *
+   * @param directory the folder that holds the {@code tokenizer.json}
+   * @param ids {@code Tokenizer.encode(text).ids} of each text (special tokens added)
+   * @param decoded {@code Tokenizer.decode(ids)} of each text's ids (special tokens skipped)
+   * @param vocabSize the tokenizer's vocabulary, added tokens included
+   */
+  public record TokenizerReference(
+      Path directory, List<int[]> ids, List<String> decoded, int vocabSize) {}
+
+  /**
+   * Trains a BPE tokenizer of {@code style} ({@code bytelevel} or {@code metaspace}) with at most
+   * {@code vocabSize} tokens, saves it under {@code outDir} and encodes and decodes {@code texts}
+   * with it, all in Python {@code tokenizers}.
+   *
+   * @throws AssertionError if the script fails
+   */
+  public TokenizerReference tokenizer(
+      Path outDir, String style, int vocabSize, List<String> texts) {
+    Path work = createTempDirectory();
+    try {
+      Path textsFile = work.resolve("texts.json");
+      Path outFile = work.resolve("out.json");
+      JSON.writeValue(textsFile.toFile(), texts);
+      List<String> command =
+          List.of(
+              python.toString(),
+              script.resolveSibling("tokenizer_reference.py").toString(),
+              outDir.toAbsolutePath().toString(),
+              style,
+              Integer.toString(vocabSize),
+              textsFile.toString(),
+              outFile.toString());
+      runProcess(command, work.resolve("output.txt"), "Python tokenizers (" + style + ")");
+      JsonNode out = JSON.readTree(outFile.toFile());
+      List<int[]> ids = new ArrayList<>();
+      for (JsonNode row : out.path("ids")) {
+        int[] values = new int[row.size()];
+        for (int i = 0; i < values.length; i++) {
+          values[i] = row.get(i).asInt();
+        }
+        ids.add(values);
+      }
+      List<String> decoded = new ArrayList<>();
+      out.path("decoded").forEach(text -> decoded.add(text.asText()));
+      return new TokenizerReference(
+          outDir.toAbsolutePath(),
+          List.copyOf(ids),
+          List.copyOf(decoded),
+          out.path("vocab_size").asInt());
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } finally {
+      deleteRecursively(work);
+    }
+  }
+
+  /**
    * Runs a Python program with the oracle's interpreter, for test fixtures (for example to write a
    * checkpoint with {@code safetensors.numpy}).
    *

@@ -24,7 +24,7 @@ final class PipelineFlags implements IModelTransformer {
   @Override
   public CommandSpec transform(CommandSpec spec) {
     for (MoeOption<?> option : MoeOptions.inScope(MoeOption.Scope.CALL)) {
-      spec.addOption(flag(option));
+      spec.addOption(flag(option, spec));
     }
     return spec;
   }
@@ -50,9 +50,19 @@ final class PipelineFlags implements IModelTransformer {
     return option.doc() + " (default: " + fallback + ").";
   }
 
-  private static OptionSpec flag(MoeOption<?> option) {
+  /**
+   * {@code --<key>}, and {@code --<alias>} for each deprecated alias the command does not use for
+   * something else ({@code --output} is the output path, not the old name of {@code --kind}).
+   */
+  private static OptionSpec flag(MoeOption<?> option, CommandSpec spec) {
+    List<String> names = new java.util.ArrayList<>(List.of(name(option)));
+    for (String alias : option.deprecatedAliases()) {
+      if (spec.findOption("--" + alias) == null) {
+        names.add("--" + alias);
+      }
+    }
     OptionSpec.Builder flag =
-        OptionSpec.builder(name(option))
+        OptionSpec.builder(names.toArray(String[]::new))
             .type(type(option))
             .paramLabel(paramLabel(option))
             .description(description(option));

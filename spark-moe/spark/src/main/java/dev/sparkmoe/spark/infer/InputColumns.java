@@ -40,6 +40,18 @@ public final class InputColumns {
     return field;
   }
 
+  /** The text column of a run with {@code --text-column}: a string. */
+  public static StructField text(StructType schema, String name) {
+    StructField field = find(schema, name, "text");
+    if (!field.dataType().equals(DataTypes.StringType)) {
+      throw new IllegalArgumentException(
+          String.format(
+              "Invalid type of text column %s: %s (expected: string)",
+              name, field.dataType().simpleString()));
+    }
+    return field;
+  }
+
   private static boolean isIntegral(DataType type) {
     return type.equals(DataTypes.IntegerType)
         || type.equals(DataTypes.LongType)

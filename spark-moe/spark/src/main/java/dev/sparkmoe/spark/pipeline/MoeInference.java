@@ -5,7 +5,9 @@ import dev.sparkmoe.core.config.MoeOption;
 import dev.sparkmoe.core.config.MoeOptions;
 import dev.sparkmoe.core.forward.OutputKind;
 import dev.sparkmoe.core.placement.PlacementPolicy;
+import dev.sparkmoe.core.text.TextTokenizer;
 import dev.sparkmoe.spark.config.SessionOptions;
+import java.nio.file.Path;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.Map;
@@ -70,6 +72,22 @@ public final class MoeInference {
   /** Token column: an array of integers (default {@code tokens}). */
   public MoeInference tokensColumn(String name) {
     return option(MoeOptions.TOKENS_COLUMN.key(), name);
+  }
+
+  /**
+   * A text column (string) to tokenize with {@link #tokenizer}, read instead of a tokens column
+   * (default: none, the tokens column is read).
+   */
+  public MoeInference textColumn(String name) {
+    return option(MoeOptions.TEXT_COLUMN.key(), name);
+  }
+
+  /**
+   * The folder that holds the Hugging Face {@code tokenizer.json}, or the file (default: the model
+   * folder when it holds one). Every executor must be able to read it.
+   */
+  public MoeInference tokenizer(String location) {
+    return option(MoeOptions.TOKENIZER.key(), location);
   }
 
   /** The output kind (default {@code embedding}). */
@@ -161,12 +179,20 @@ public final class MoeInference {
   }
 
   /**
-   * {@code fail} (default) or {@code skip}: what to do with a row whose token ids fall outside the
-   * vocabulary or that is longer than the model allows. Skipped rows are left out of the output and
-   * counted in the report.
+   * {@code fail} (default) or {@code skip}: what to do with a row the model cannot take (token ids
+   * outside the vocabulary, longer than the model allows). Skipped rows are left out of the output
+   * and counted in the report.
    */
+  public MoeInference onRowError(String value) {
+    return option(MoeOptions.ON_ROW_ERROR.key(), value);
+  }
+
+  /**
+   * @deprecated the policy is {@code on-row-error} everywhere: use {@link #onRowError(String)}
+   */
+  @Deprecated
   public MoeInference onInvalidToken(String value) {
-    return option(MoeOptions.ON_INVALID_TOKEN.key(), value);
+    return onRowError(value);
   }
 
   /**
@@ -240,6 +266,8 @@ public final class MoeInference {
         modelPath,
         settings.value(MoeOptions.ID_COLUMN),
         settings.value(MoeOptions.TOKENS_COLUMN),
+        settings.find(MoeOptions.TEXT_COLUMN),
+        TextTokenizer.locate(Path.of(modelPath), settings.find(MoeOptions.TOKENIZER)),
         settings.value(MoeOptions.KIND),
         settings.value(MoeOptions.PLACEMENT),
         settings.value(MoeOptions.MODE),
@@ -249,7 +277,7 @@ public final class MoeInference {
         settings.value(MoeOptions.COMPUTE_DTYPE),
         settings.find(MoeOptions.PARTITIONS),
         settings.find(MoeOptions.SLOTS),
-        InvalidTokenPolicy.parse(settings.value(MoeOptions.ON_INVALID_TOKEN)),
+        InvalidTokenPolicy.parse(settings.value(MoeOptions.ON_ROW_ERROR)),
         settings.find(MoeOptions.WAVE_ROWS),
         balance(settings));
   }

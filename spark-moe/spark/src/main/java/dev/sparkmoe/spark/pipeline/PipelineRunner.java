@@ -11,6 +11,7 @@ import dev.sparkmoe.spark.cluster.ClusterProbe;
 import dev.sparkmoe.spark.cluster.ExecutorSlot;
 import dev.sparkmoe.spark.infer.InputColumns;
 import dev.sparkmoe.spark.infer.OutputSchema;
+import dev.sparkmoe.spark.infer.TextInput;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -39,8 +40,9 @@ final class PipelineRunner {
     this.options = options;
   }
 
-  MoeInference.MoeRun run(Dataset<Row> input) {
-    SparkSession spark = input.sparkSession();
+  MoeInference.MoeRun run(Dataset<Row> given) {
+    SparkSession spark = given.sparkSession();
+    Dataset<Row> input = tokenized(given);
     StructField id = InputColumns.id(input.schema(), options.idColumn());
     InputColumns.tokens(input.schema(), options.tokensColumn());
     ModelConfig config = checkBackendAndModel(spark);
@@ -107,6 +109,16 @@ final class PipelineRunner {
 
     return new MoeInference.MoeRun(
         spark.createDataFrame(out, OutputSchema.of(id, options.kind())), report);
+  }
+
+  /** The input, with its text column tokenized when the run reads text. */
+  private Dataset<Row> tokenized(Dataset<Row> input) {
+    if (options.textColumn().isEmpty()) {
+      return input;
+    }
+    String text = options.textColumn().get();
+    Path tokenizer = TextInput.tokenizer(options.modelPath(), options.tokenizer(), text);
+    return TextInput.tokenize(input, options.idColumn(), text, options.tokensColumn(), tokenizer);
   }
 
   private static RunReport report(

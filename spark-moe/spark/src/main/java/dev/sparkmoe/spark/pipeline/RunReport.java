@@ -19,8 +19,8 @@ import java.util.List;
  * @param slotLocations where each slot's expert tasks are pinned (Spark task locations), by slot
  * @param rows input rows
  * @param tokens input tokens
- * @param skippedRows rows left out because their tokens were invalid (with {@code
- *     --on-invalid-token skip})
+ * @param skippedRows rows left out because their tokens were invalid (with {@code --on-row-error
+ *     skip})
  * @param wallSeconds driver-side time of the whole run
  * @param tokensPerSecond {@code tokens / wallSeconds}
  * @param layers one entry per layer

@@ -7,6 +7,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * The pipeline settings that SQL and the {@code moe} DataSource take as text: the {@link
@@ -18,14 +19,16 @@ import java.util.Map;
  * @param inference the caller's base inference with these settings applied
  * @param idColumn the id column
  * @param tokensColumn the token column
+ * @param textColumn the text column, read instead of the token column when given
  */
-public record InferenceOptions(MoeInference inference, String idColumn, String tokensColumn) {
+public record InferenceOptions(
+    MoeInference inference, String idColumn, String tokensColumn, Optional<String> textColumn) {
   /** The options, in the order messages list them. */
   public static final List<MoeOption<?>> OPTIONS =
       MoeOptions.inScope(MoeOption.Scope.CALL).stream().filter(o -> o != MoeOptions.KIND).toList();
 
-  /** The keys of {@link #OPTIONS}. */
-  public static final List<String> KEYS = OPTIONS.stream().map(MoeOption::key).toList();
+  /** The keys of {@link #OPTIONS}, then their deprecated aliases. */
+  public static final List<String> KEYS = MoeOptions.keys(OPTIONS);
 
   /**
    * Parses {@code key=value;key=value}: keys are case-insensitive, blanks around keys, values and
@@ -74,7 +77,10 @@ public record InferenceOptions(MoeInference inference, String idColumn, String t
     String idColumn = column(options, MoeOptions.ID_COLUMN);
     String tokensColumn = column(options, MoeOptions.TOKENS_COLUMN);
     return new InferenceOptions(
-        inference.idColumn(idColumn).tokensColumn(tokensColumn), idColumn, tokensColumn);
+        inference.idColumn(idColumn).tokensColumn(tokensColumn),
+        idColumn,
+        tokensColumn,
+        Optional.ofNullable(options.get(MoeOptions.TEXT_COLUMN.key())));
   }
 
   private static String column(Map<String, String> options, MoeOption<String> key) {

@@ -30,11 +30,12 @@ public final class MoeFunctions {
 
   /**
    * Registers {@code moe_infer}, {@code moe_num_tokens}, {@code moe_model_info}, {@code
-   * moe_truncate} and {@code moe_windows} in {@code spark}'s function registries, for a session
-   * created before the spark-moe jar was on its classpath (a notebook attached to a running
-   * cluster). A function the session already has is left as it is, so calling this twice, or in a
-   * session that has the extension, changes nothing. The functions live in this session only;
-   * {@link SparkSession#newSession()} starts without them unless the extension is configured.
+   * moe_truncate}, {@code moe_windows}, {@code moe_tokenize} and {@code moe_detokenize} in {@code
+   * spark}'s function registries, for a session created before the spark-moe jar was on its
+   * classpath (a notebook attached to a running cluster). A function the session already has is
+   * left as it is, so calling this twice, or in a session that has the extension, changes nothing.
+   * The functions live in this session only; {@link SparkSession#newSession()} starts without them
+   * unless the extension is configured.
    */
   public static void register(SparkSession spark) {
     FunctionRegistry functions = spark.sessionState().functionRegistry();
@@ -114,7 +115,29 @@ public final class MoeFunctions {
                     + " GPU under the RAPIDS Accelerator.",
                 "> SELECT _FUNC_(array(1, 2, 3, 4, 5), 3, 2);\n       [[1,2,3],[3,4,5]]",
                 "collection_funcs"),
-            TokenArrayFunctions::windows));
+            TokenArrayFunctions::windows),
+        new Scalar(
+            new FunctionIdentifier(TextFunctions.TOKENIZE),
+            info(
+                TextFunctions.class,
+                TextFunctions.TOKENIZE,
+                "_FUNC_(tokenizer, text) - The token ids (array<int>) of text with the Hugging Face"
+                    + " tokenizer.json in tokenizer (a folder or the file, a constant), special"
+                    + " tokens such as BOS added as the tokenizer defines them; NULL for NULL.",
+                "> SELECT _FUNC_('/models/m', 'Hello world');\n       [1,43,72,79]",
+                "string_funcs"),
+            TextFunctions::buildTokenize),
+        new Scalar(
+            new FunctionIdentifier(TextFunctions.DETOKENIZE),
+            info(
+                TextFunctions.class,
+                TextFunctions.DETOKENIZE,
+                "_FUNC_(tokenizer, tokens) - The text of an array<int> of token ids with the"
+                    + " Hugging Face tokenizer.json in tokenizer (a folder or the file, a"
+                    + " constant), special tokens left out; NULL for NULL.",
+                "> SELECT _FUNC_('/models/m', array(1, 43, 72, 79));\n       Hell",
+                "string_funcs"),
+            TextFunctions::buildDetokenize));
   }
 
   static Table inferFunction() {

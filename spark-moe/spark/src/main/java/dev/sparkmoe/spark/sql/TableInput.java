@@ -45,8 +45,13 @@ public final class TableInput {
   public static void checkColumns(Dataset<Row> input, InferenceOptions options, String what) {
     StructType schema = input.schema();
     requireColumn(schema, options.idColumn(), "id", what);
-    requireColumn(schema, options.tokensColumn(), "tokens", what);
     InputColumns.id(schema, options.idColumn());
+    if (options.textColumn().isPresent()) {
+      requireColumn(schema, options.textColumn().get(), "text", what);
+      InputColumns.text(schema, options.textColumn().get());
+      return;
+    }
+    requireColumn(schema, options.tokensColumn(), "tokens", what);
     InputColumns.tokens(schema, options.tokensColumn());
   }
 

@@ -82,7 +82,8 @@ class SessionOptionsTest {
         .hasMessage(
             "Invalid option: cluster (expected: one of placement, slots, partitions,"
                 + " activation-dtype, compute-dtype, backend, id-column, tokens-column,"
-                + " on-invalid-token, wave-rows, sample-rows, replicas, capacity-factor,"
-                + " data-parallel, expert-tp, slot-memory, kind, output)");
+                + " text-column, tokenizer, on-row-error, wave-rows, sample-rows, replicas,"
+                + " capacity-factor, data-parallel, expert-tp, slot-memory, kind,"
+                + " on-invalid-token, output)");
   }
 }

@@ -164,7 +164,7 @@ class ExpertParallelPipelineTest {
     assertThatThrownBy(() -> inference().partitions(1).run(bad.filter("id = 2000")))
         .hasRootCauseMessage(
             "Invalid token id 512 in row 2000 at position 1 (expected: 0 <= id < 512)");
-    MoeInference.MoeRun run = inference().onInvalidToken("skip").partitions(3).run(bad);
+    MoeInference.MoeRun run = inference().option("on-invalid-token", "skip").partitions(3).run(bad);
     assertThat(run.report().skippedRows()).isEqualTo(2);
     Map<Long, float[]> out = embeddings(run);
     assertThat(out).hasSize(ROWS + 2).doesNotContainKeys(2000L, 2001L);

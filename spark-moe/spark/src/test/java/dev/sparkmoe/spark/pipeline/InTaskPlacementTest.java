@@ -137,7 +137,7 @@ class InTaskPlacementTest {
     assertThatThrownBy(() -> inTask().partitions(1).run(bad.filter("id = 2000")))
         .hasRootCauseMessage(
             "Invalid token id 512 in row 2000 at position 1 (expected: 0 <= id < 512)");
-    MoeInference.MoeRun run = inTask().onInvalidToken("skip").partitions(3).run(bad);
+    MoeInference.MoeRun run = inTask().onRowError("skip").partitions(3).run(bad);
     assertThat(run.report().skippedRows()).isEqualTo(1);
     Map<Long, float[]> out = embeddings(run);
     assertThat(out).hasSize(ROWS + 2).doesNotContainKeys(2000L);

@@ -134,9 +134,9 @@ class MoeSourceTest {
         .hasMessage(
             "Invalid option of format moe: slot (expected: one of model, input, kind,"
                 + " input-format, placement, slots, partitions, activation-dtype, compute-dtype,"
-                + " backend, id-column, tokens-column, on-invalid-token, wave-rows, sample-rows,"
-                + " replicas, capacity-factor, data-parallel, expert-tp, slot-memory, or"
-                + " input.<option of the input format>)");
+                + " backend, id-column, tokens-column, text-column, tokenizer, on-row-error,"
+                + " wave-rows, sample-rows, replicas, capacity-factor, data-parallel, expert-tp,"
+                + " slot-memory, on-invalid-token, or input.<option of the input format>)");
     assertThatThrownBy(() -> moe().option("input", "docs").load("/elsewhere"))
         .hasMessage(
             "Invalid input of format moe: both option input (docs) and load(/elsewhere) are given"

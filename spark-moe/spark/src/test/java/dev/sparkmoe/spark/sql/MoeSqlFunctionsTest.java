@@ -269,8 +269,8 @@ class MoeSqlFunctionsTest {
         .hasMessage(
             "Invalid option of moe_infer: slot (expected: one of placement, slots, partitions,"
                 + " activation-dtype, compute-dtype, backend, id-column, tokens-column,"
-                + " on-invalid-token, wave-rows, sample-rows, replicas, capacity-factor,"
-                + " data-parallel, expert-tp, slot-memory)");
+                + " text-column, tokenizer, on-row-error, wave-rows, sample-rows, replicas,"
+                + " capacity-factor, data-parallel, expert-tp, slot-memory, on-invalid-token)");
     assertThatThrownBy(() -> sql("SELECT * FROM moe_infer('%s', 'docs', 'score', 'wave-rows=0')"))
         .hasMessage("Invalid wave-rows: 0 (expected: a positive integer)");
     assertThatThrownBy(() -> sql("SELECT * FROM moe_infer('%s', 'docs', 'score', 'slots=two')"))
