@@ -22,7 +22,9 @@ import java.util.Map;
 public record InferenceOptions(MoeInference inference, String idColumn, String tokensColumn) {
   /** The options, in the order messages list them. */
   public static final List<MoeOption<?>> OPTIONS =
-      MoeOptions.inScope(MoeOption.Scope.CALL).stream().filter(o -> o != MoeOptions.KIND).toList();
+      MoeOptions.inScope(MoeOption.Scope.CALL).stream()
+          .filter(o -> o != MoeOptions.KIND && o != MoeOptions.BATCH_ROWS)
+          .toList();
 
   /** The keys of {@link #OPTIONS}. */
   public static final List<String> KEYS = OPTIONS.stream().map(MoeOption::key).toList();
