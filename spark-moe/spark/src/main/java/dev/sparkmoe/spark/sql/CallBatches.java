@@ -211,8 +211,7 @@ final class CallBatches implements Iterator<InternalRow> {
       }
       throw new IllegalArgumentException(
           e.getMessage()
-              + "; fix the row, or pass the option 'on-invalid-token=skip' for a NULL result",
-          e);
+              + "; fix the row, or pass the option 'on-invalid-token=skip' for a NULL result");
     }
   }
 

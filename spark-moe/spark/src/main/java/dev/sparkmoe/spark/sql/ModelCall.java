@@ -1,10 +1,12 @@
 package dev.sparkmoe.spark.sql;
 
 import dev.sparkmoe.core.forward.OutputKind;
+import java.io.Serializable;
 import java.util.List;
 import java.util.Objects;
 import org.apache.spark.sql.catalyst.InternalRow;
 import org.apache.spark.sql.catalyst.expressions.Expression;
+import org.apache.spark.sql.catalyst.expressions.Unevaluable;
 import org.apache.spark.sql.catalyst.expressions.codegen.CodegenContext;
 import org.apache.spark.sql.catalyst.expressions.codegen.CodegenFallback;
 import org.apache.spark.sql.catalyst.expressions.codegen.ExprCode;
@@ -24,10 +26,15 @@ import scala.collection.Seq;
  * (a join condition, a post-aggregation expression), {@link #eval} runs the row alone: the same
  * numbers, one forward per row.
  *
+ * <p>{@link Unevaluable} in Spark's eyes, so that constant folding and the conversion of a
+ * projection over local rows ({@code ConvertToLocalRelation}) leave it to the batching rule rather
+ * than run the model on the driver row by row; {@link #eval} and {@link #doGenCode} still work.
+ *
  * <p>Immutable; NULL for a NULL or empty token array, and for a row with invalid tokens under
  * {@code on-invalid-token=skip}.
  */
-public final class ModelCall extends Expression implements CodegenFallback {
+public final class ModelCall extends Expression
+    implements Unevaluable, CodegenFallback, Serializable {
   private static final long serialVersionUID = 1L;
 
   /** The struct {@code moe_next_token} returns. */
