@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.sparkmoe.core.model.ModelFixtures;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -235,6 +236,30 @@ class ModelCallFunctionsTest {
         .hasMessageContaining(
             "Invalid placement for a scalar model function: shared-layers (expected: in-task or"
                 + " auto;");
+  }
+
+  @Test
+  void aModelLargerThanAnExecutorFailsAtAnalysisUntilTheServiceLands() throws Exception {
+    Path big = temp.resolve("mixtral-8x7b");
+    Files.createDirectories(big);
+    // Mixtral-8x7B's shape: config.json is all analysis reads.
+    Files.writeString(
+        big.resolve("config.json"),
+        Files.readString(model.resolve("config.json"))
+            .replace("\"hidden_size\" : 64", "\"hidden_size\" : 4096")
+            .replace("\"intermediate_size\" : 96", "\"intermediate_size\" : 14336")
+            .replace("\"num_hidden_layers\" : 2", "\"num_hidden_layers\" : 32")
+            .replace("\"num_attention_heads\" : 4", "\"num_attention_heads\" : 32")
+            .replace("\"num_key_value_heads\" : 2", "\"num_key_value_heads\" : 8")
+            .replace("\"head_dim\" : 16", "\"head_dim\" : 128")
+            .replace("\"vocab_size\" : 512", "\"vocab_size\" : 32000"));
+    assertThatThrownBy(() -> spark.sql("SELECT moe_score('" + big + "', tokens) FROM docs"))
+        .hasMessageContaining("Cannot run model " + big + " in-task: its weights take ")
+        .hasMessageContaining(
+            String.format(
+                "MB in f32, more than 60%% of an executor's %d MB",
+                Runtime.getRuntime().maxMemory() >> 20))
+        .hasMessageContaining("expert service, --mode service");
   }
 
   private void assertScore(Row row) {
