@@ -1,4 +1,4 @@
--- spark-moe from SQL: score a tokenized table with the expert-parallel pipeline and keep the results.
+-- spark-moe from SQL: score a tokenized table with the scalar model functions and keep the results.
 --
 --   $SPARK_HOME/bin/spark-sql --jars spark-moe-<version>-all.jar \
 --     --properties-file conf/spark-defaults-local-cpu.conf.template \
@@ -18,11 +18,20 @@ CREATE OR REPLACE TEMPORARY VIEW docs AS SELECT id, tokens FROM parquet.`${input
 SELECT moe_model_info('${model}') AS model;
 SELECT count(*) AS rows, sum(moe_num_tokens(tokens)) AS tokens FROM docs;
 
--- One pipeline run; CACHE TABLE keeps its result for the statements below.
+-- moe_score is an expression like any other: Spark batches its rows through the model, experts in-task on the
+-- executors, and CACHE TABLE keeps the scores for the statements below.
 DROP VIEW IF EXISTS scores;
-CACHE TABLE scores AS SELECT * FROM moe_infer('${model}', 'docs', 'score');
+CACHE TABLE scores AS
+SELECT id, moe_score('${model}', tokens) AS score, moe_num_tokens(tokens) AS num_tokens FROM docs;
 
 SELECT id, score, num_tokens, score / greatest(num_tokens - 1, 1) AS mean_logprob
 FROM scores ORDER BY mean_logprob DESC LIMIT 20;
+
+-- A filter before the model, and two calls on it in one pass: the next token after the longer rows.
+SELECT id, moe_next_token('${model}', tokens).token AS next_token, moe_next_token('${model}', tokens).logprob AS logprob
+FROM docs WHERE moe_num_tokens(tokens) >= 8 ORDER BY logprob DESC LIMIT 10;
+
+-- A model too large for one executor runs through the expert-parallel pipeline instead:
+-- CACHE TABLE scores AS SELECT * FROM moe_infer('${model}', 'docs', 'score', 'placement=shared-layers');
 
 INSERT OVERWRITE DIRECTORY '${output}' USING parquet SELECT * FROM scores;

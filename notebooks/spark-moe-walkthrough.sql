@@ -73,6 +73,20 @@ SELECT * FROM scores ORDER BY score DESC LIMIT 10
 -- COMMAND ----------
 
 -- MAGIC %md
+-- MAGIC The scalar functions `moe_score`, `moe_embed` and `moe_next_token` put the model inside any query: Spark
+-- MAGIC batches each partition's rows through it (experts in-task on the executors, for a model that fits one) and
+-- MAGIC the filter, join or aggregate around the call plan as usual. `EXPLAIN` shows the `BatchModelCalls`
+-- MAGIC operator. The scores are those of `moe_infer` on the same rows.
+
+-- COMMAND ----------
+
+SELECT id, moe_score('${model_path}', tokens) AS score, moe_next_token('${model_path}', tokens).token AS next_token
+FROM docs WHERE moe_num_tokens(tokens) >= 8
+ORDER BY score DESC LIMIT 10
+
+-- COMMAND ----------
+
+-- MAGIC %md
 -- MAGIC ## 4. The per-expert load
 -- MAGIC
 -- MAGIC A `moe infer` job writes a run report beside its output: the token-expert pairs every expert computed per

@@ -169,6 +169,12 @@ public final class MoeOptions {
           .doc(
               "Memory for expert weights per slot, bytes or with k/m/g; experts that do not fit get"
                   + " expert-tp");
+  public static final MoeOption<Integer> BATCH_ROWS =
+      builder("batch-rows", Integer.class, OptionParsers::positive)
+          .defaultValue("256")
+          .doc(
+              "Rows per forward of the scalar SQL functions (moe_score, moe_embed, moe_next_token):"
+                  + " each task feeds its rows to the model in batches of this many");
   public static final MoeOption<OutputKind> KIND =
       builder("kind", OutputKind.class, (k, v) -> OutputKind.parse(v))
           .defaultValue("embedding")
@@ -231,6 +237,7 @@ public final class MoeOptions {
           DATA_PARALLEL,
           EXPERT_TP,
           SLOT_MEMORY,
+          BATCH_ROWS,
           KIND,
           CLUSTER,
           CUDA_DEVICE,

@@ -108,6 +108,16 @@ class SqlNotebookTest {
     long tokenCount = tokenStats.getLong(1);
     List<Row> scores = cell(results, cells, "DROP VIEW IF EXISTS scores").get(2);
     assertThat(scores).hasSize(10);
+    List<Row> scalar = cell(results, cells, "SELECT id, moe_score(").get(0);
+    assertThat(scalar).hasSize(10);
+    java.util.Map<Long, Double> inferred = new java.util.HashMap<>();
+    spark.table("scores").collectAsList().forEach(r -> inferred.put(r.getLong(0), r.getDouble(1)));
+    for (Row row : scalar) {
+      assertThat(row.getDouble(1))
+          .as("moe_score of row %d against moe_infer's score (shared-layers, f32)", row.getLong(0))
+          .isEqualTo(inferred.get(row.getLong(0)));
+      assertThat(row.getInt(2)).as("next token of row %d", row.getLong(0)).isBetween(0, 511);
+    }
     List<Row> perExpert =
         cell(results, cells, "CREATE OR REPLACE TEMPORARY VIEW run_report").get(1);
     assertThat(perExpert).hasSize(2 * 8);
@@ -141,6 +151,7 @@ class SqlNotebookTest {
     }
     assertThat(results.get(1).get(0).getStruct(0).<Integer>getAs("top_k")).isEqualTo(2);
     assertThat(results.get(2).get(0).getLong(0)).isEqualTo(ROWS);
+    assertThat(results.get(6)).as("next tokens after the rows of 8 tokens or more").hasSize(10);
     assertThat(spark.read().parquet(output).count()).isEqualTo(ROWS);
   }
 

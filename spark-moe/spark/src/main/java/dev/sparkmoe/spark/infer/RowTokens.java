@@ -4,6 +4,8 @@ import dev.sparkmoe.core.forward.TokenRows;
 import dev.sparkmoe.core.model.ModelConfig;
 import java.util.List;
 import org.apache.spark.sql.Row;
+import org.apache.spark.sql.catalyst.util.ArrayData;
+import org.apache.spark.sql.types.DataType;
 
 /** Token arrays from Spark rows, range-checked before narrowing to int. */
 public final class RowTokens {
@@ -22,6 +24,24 @@ public final class RowTokens {
     int[] tokens = new int[values.size()];
     for (int i = 0; i < tokens.length; i++) {
       tokens[i] = narrow(values.get(i), label, i, config);
+    }
+    TokenRows.check(label, tokens, config);
+    return tokens;
+  }
+
+  /**
+   * The tokens of a Catalyst array of integers, or null when the array is null or empty.
+   *
+   * @param label how messages name the row: its id
+   */
+  public static int[] read(
+      ArrayData values, DataType elementType, String label, ModelConfig config) {
+    if (values == null || values.numElements() == 0) {
+      return null;
+    }
+    int[] tokens = new int[values.numElements()];
+    for (int i = 0; i < tokens.length; i++) {
+      tokens[i] = narrow(values.isNullAt(i) ? null : values.get(i, elementType), label, i, config);
     }
     TokenRows.check(label, tokens, config);
     return tokens;

@@ -1,7 +1,6 @@
 package dev.sparkmoe.spark.pipeline;
 
 import dev.sparkmoe.core.exchange.InTaskSide;
-import dev.sparkmoe.core.forward.DecoderLoop;
 import dev.sparkmoe.core.pipeline.OwnerState;
 import java.util.Iterator;
 import org.apache.spark.sql.Row;
@@ -30,12 +29,7 @@ final class InTaskTask {
     InputRows input = InputRows.read(manifest, runtime.model().config(), rows);
     OwnerState state =
         OwnerTasks.side(manifest, runtime).embed(partition, input.ids(), input.tokens());
-    InTaskSide side =
-        new InTaskSide(
-            new DecoderLoop(runtime.model().config(), runtime.dense()),
-            runtime.backend(),
-            runtime::resident,
-            runtime::prefetchLayer);
+    InTaskSide side = InTaskForward.side(runtime);
     String backend = runtime.backend().description();
     for (InTaskSide.LayerStats layer : side.forward(state, input.skipped())) {
       stats.add(

@@ -25,7 +25,9 @@ public record InferenceOptions(
     MoeInference inference, String idColumn, String tokensColumn, Optional<String> textColumn) {
   /** The options, in the order messages list them. */
   public static final List<MoeOption<?>> OPTIONS =
-      MoeOptions.inScope(MoeOption.Scope.CALL).stream().filter(o -> o != MoeOptions.KIND).toList();
+      MoeOptions.inScope(MoeOption.Scope.CALL).stream()
+          .filter(o -> o != MoeOptions.KIND && o != MoeOptions.BATCH_ROWS)
+          .toList();
 
   /** The keys of {@link #OPTIONS}, then their deprecated aliases. */
   public static final List<String> KEYS = MoeOptions.keys(OPTIONS);

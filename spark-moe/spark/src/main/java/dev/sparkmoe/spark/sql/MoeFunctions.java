@@ -1,6 +1,7 @@
 package dev.sparkmoe.spark.sql;
 
 import dev.sparkmoe.core.config.MoeOptions;
+import dev.sparkmoe.core.forward.OutputKind;
 import java.util.List;
 import java.util.stream.Collectors;
 import org.apache.spark.sql.SparkSession;
@@ -29,15 +30,18 @@ public final class MoeFunctions {
   private MoeFunctions() {}
 
   /**
-   * Registers {@code moe_infer}, {@code moe_num_tokens}, {@code moe_model_info}, {@code
-   * moe_truncate}, {@code moe_windows}, {@code moe_tokenize} and {@code moe_detokenize} in {@code
-   * spark}'s function registries, for a session created before the spark-moe jar was on its
-   * classpath (a notebook attached to a running cluster). A function the session already has is
-   * left as it is, so calling this twice, or in a session that has the extension, changes nothing.
-   * The functions live in this session only; {@link SparkSession#newSession()} starts without them
-   * unless the extension is configured.
+   * Registers {@code moe_infer}, the scalar model functions ({@code moe_embed}, {@code moe_score},
+   * {@code moe_next_token}), {@code moe_num_tokens}, {@code moe_model_info}, {@code moe_truncate},
+   * {@code moe_windows}, {@code moe_tokenize} and {@code moe_detokenize} in {@code spark}'s
+   * function registries, and the rule and strategy that batch the model functions in its
+   * experimental methods, for a session created before the spark-moe jar was on its classpath (a
+   * notebook attached to a running cluster). A function the session already has is left as it is,
+   * so calling this twice, or in a session that has the extension, changes nothing. The functions
+   * live in this session only; {@link SparkSession#newSession()} starts without them unless the
+   * extension is configured.
    */
   public static void register(SparkSession spark) {
+    ModelCallPlanning.register(spark);
     FunctionRegistry functions = spark.sessionState().functionRegistry();
     for (Scalar function : scalars()) {
       if (!functions.functionExists(function.id())) {
@@ -71,6 +75,21 @@ public final class MoeFunctions {
 
   static List<Scalar> scalars() {
     return List.of(
+        modelCall(
+            OutputKind.EMBEDDING,
+            "the embedding of the row's tokens, array<float>: the mean over positions of the"
+                + " final-normalized hidden state, as moe_infer's embedding",
+            "> SELECT id, _FUNC_('/models/m', tokens) AS embedding FROM docs;"),
+        modelCall(
+            OutputKind.SCORE,
+            "the causal log-likelihood of the row's tokens, double: the sum over positions t >= 1"
+                + " of log p(token_t | tokens before t), as moe_infer's score",
+            "> SELECT id, _FUNC_('/models/m', tokens) AS score FROM docs WHERE lang = 'en';"),
+        modelCall(
+            OutputKind.NEXT_TOKEN,
+            "the most likely next token after the row's tokens and its log-probability,"
+                + " struct<token int, logprob double>, as moe_infer's next-token",
+            "> SELECT _FUNC_('/models/m', tokens).token FROM docs;"),
         new Scalar(
             new FunctionIdentifier(NumTokensFunction.NAME),
             info(
@@ -138,6 +157,25 @@ public final class MoeFunctions {
                 "> SELECT _FUNC_('/models/m', array(1, 43, 72, 79));\n       Hell",
                 "string_funcs"),
             TextFunctions::buildDetokenize));
+  }
+
+  private static Scalar modelCall(OutputKind kind, String returns, String example) {
+    String name = ModelCall.functionName(kind);
+    return new Scalar(
+        new FunctionIdentifier(name),
+        info(
+            ModelCall.class,
+            name,
+            "_FUNC_(model_path, tokens[, options]) - Runs the model over each row's tokens"
+                + " (array<int>) and returns "
+                + returns
+                + "; NULL for NULL or empty tokens. Rows go to the model in batches, in-task on"
+                + " the executors. options: 'key=value;...' with the keys "
+                + String.join(", ", MoeOptions.keys(ScalarSettings.OPTIONS))
+                + ".",
+            example,
+            "misc_funcs"),
+        arguments -> ModelCallFunction.build(kind, arguments));
   }
 
   static Table inferFunction() {

@@ -24,6 +24,7 @@ public final class MoeSparkExtensions implements SparkSessionExtensionsProvider 
         extensions.injectFunction(function.description());
       }
       extensions.injectTableFunction(MoeFunctions.inferFunction().description());
+      ModelCallPlanning.inject(extensions);
     }
     return BoxedUnit.UNIT;
   }

@@ -1,7 +1,11 @@
 /**
- * spark-moe in Spark SQL: the table-valued function {@code moe_infer} and the scalar helpers {@code
- * moe_num_tokens}, {@code moe_model_info}, {@code moe_truncate} and {@code moe_windows} (the last
- * two with GPU paths in spark-moe-rapids, see {@link dev.sparkmoe.spark.sql.TokenUdfs}).
+ * spark-moe in Spark SQL: the scalar model functions {@code moe_embed}, {@code moe_score} and
+ * {@code moe_next_token} ({@link dev.sparkmoe.spark.sql.ModelCall}, batched by {@link
+ * dev.sparkmoe.spark.sql.ExtractModelCalls} into {@link dev.sparkmoe.spark.sql.BatchModelCalls}),
+ * the table-valued function {@code moe_infer} and the helpers {@code moe_num_tokens}, {@code
+ * moe_model_info}, {@code moe_tokenize}, {@code moe_detokenize}, {@code moe_truncate} and {@code
+ * moe_windows} (the last two with GPU paths in spark-moe-rapids, see {@link
+ * dev.sparkmoe.spark.sql.TokenUdfs}).
  *
  * <p>They reach a session three ways: {@link dev.sparkmoe.spark.sql.MoeSparkExtensions} through
  * {@code spark.sql.extensions}; the same class through {@code

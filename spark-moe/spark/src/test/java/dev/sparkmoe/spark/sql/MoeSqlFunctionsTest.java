@@ -200,6 +200,7 @@ class MoeSqlFunctionsTest {
     bare.sessionState().functionRegistry().dropFunction(new FunctionIdentifier("moe_num_tokens"));
     bare.sessionState().functionRegistry().dropFunction(new FunctionIdentifier("moe_model_info"));
     bare.sessionState().tableFunctionRegistry().dropFunction(new FunctionIdentifier("moe_infer"));
+    bare.sessionState().functionRegistry().dropFunction(new FunctionIdentifier("moe_score"));
     assertThatThrownBy(() -> bare.sql("SELECT moe_num_tokens(array(1))"))
         .hasMessageStartingWith("[UNRESOLVED_ROUTINE] Cannot resolve function `moe_num_tokens`");
 
@@ -218,6 +219,22 @@ class MoeSqlFunctionsTest {
             bare.sql(String.format("SELECT * FROM moe_infer('%s', 'few', 'next-token')", model))
                 .count())
         .isEqualTo(6);
+    Map<Long, Double> inferred = new HashMap<>();
+    bare.sql(
+            String.format(
+                "SELECT * FROM moe_infer('%s', 'few', 'score', 'placement=in-task')", model))
+        .collectAsList()
+        .forEach(r -> inferred.put(r.getLong(0), r.isNullAt(1) ? null : r.getDouble(1)));
+    for (Row row :
+        bare.sql(String.format("SELECT id, moe_score('%s', tokens) FROM few", model))
+            .collectAsList()) {
+      assertThat(row.isNullAt(1) ? null : row.getDouble(1))
+          .as("moe_score of row %d after register, against moe_infer in-task", row.getLong(0))
+          .isEqualTo(inferred.get(row.getLong(0)));
+    }
+    assertThat(bare.experimental().extraOptimizations().size())
+        .as("register adds the batching rule once")
+        .isEqualTo(1);
   }
 
   @Test

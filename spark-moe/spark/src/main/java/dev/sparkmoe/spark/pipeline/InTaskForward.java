@@ -1,0 +1,103 @@
+package dev.sparkmoe.spark.pipeline;
+
+import dev.sparkmoe.core.exchange.InTaskSide;
+import dev.sparkmoe.core.forward.DecoderLoop;
+import dev.sparkmoe.core.forward.FinalHidden;
+import dev.sparkmoe.core.forward.OutputHead;
+import dev.sparkmoe.core.model.ModelConfig;
+import dev.sparkmoe.core.nn.ComputeDtype;
+import dev.sparkmoe.core.pipeline.OwnerState;
+import dev.sparkmoe.core.pipeline.TokenOwner;
+import dev.sparkmoe.core.placement.PlacementPlan;
+import dev.sparkmoe.core.placement.PlacementPolicy;
+import java.io.Serializable;
+import java.util.List;
+
+/**
+ * The in-task forward of one batch of rows on this executor's resident model: the same embedding,
+ * {@link InTaskSide} and {@link OutputHead} as {@link InTaskTask}, so a row's outputs are those of
+ * {@code moe infer --placement in-task}. The scalar SQL functions call it once per batch.
+ *
+ * <p>Not thread-safe; one per task. Inside a Spark task the executor's runtime stays open until the
+ * task completes.
+ */
+public final class InTaskForward {
+  private final ExecutorRuntime runtime;
+  private final PlacementPlan placement;
+  private final OutputHead head;
+
+  /**
+   * The model a forward runs, shipped in task closures.
+   *
+   * @param path model directory, readable from every executor
+   * @param backend expert backend name
+   * @param computeDtype dtype the expert FFNs compute in
+   */
+  public record Model(String path, String backend, ComputeDtype computeDtype)
+      implements Serializable {}
+
+  private InTaskForward(ExecutorRuntime runtime) {
+    this.runtime = runtime;
+    ModelConfig config = runtime.model().config();
+    this.placement =
+        PlacementPlan.of(
+            PlacementPolicy.IN_TASK, config.numLayers(), config.numExperts(), /* numSlots= */ 1);
+    this.head = new OutputHead(config, runtime.dense().lmHead());
+  }
+
+  /** The forward of {@code model} with this executor's runtime; layers 0 and 1 start loading. */
+  public static InTaskForward open(Model model) {
+    ExecutorRuntime runtime =
+        ExecutorRuntime.get(model.path(), model.backend(), model.computeDtype());
+    runtime.prefetchLayer(0);
+    runtime.prefetchLayer(1);
+    return new InTaskForward(runtime);
+  }
+
+  public ModelConfig config() {
+    return runtime.model().config();
+  }
+
+  /**
+   * Runs every layer over {@code tokens} (each row at least one valid token, as {@link
+   * dev.sparkmoe.core.forward.TokenRows#check} allows).
+   */
+  public Outputs run(List<int[]> tokens) {
+    Object[] ids = new Object[tokens.size()];
+    for (int r = 0; r < ids.length; r++) {
+      ids[r] = (long) r;
+    }
+    int[][] rows = tokens.toArray(int[][]::new);
+    OwnerState state =
+        new TokenOwner(config(), runtime.dense(), placement)
+            .embed(OwnerTasks.partition(), ids, rows);
+    InTaskSide side = side(runtime);
+    side.forward(state, /* skippedRows= */ 0);
+    return new Outputs(head, side.finish(state), rows);
+  }
+
+  /** The in-task side over the runtime's resident experts, the next layer prefetched. */
+  static InTaskSide side(ExecutorRuntime runtime) {
+    return new InTaskSide(
+        new DecoderLoop(runtime.model().config(), runtime.dense()),
+        runtime.backend(),
+        runtime::resident,
+        runtime::prefetchLayer);
+  }
+
+  /** A batch's final hidden states and what each output kind makes of row {@code r}. */
+  @SuppressWarnings("ArrayRecordComponent") // read-only outputs of one batch
+  public record Outputs(OutputHead head, FinalHidden hidden, int[][] tokens) {
+    public float[] embedding(int r) {
+      return head.embedding(hidden, r);
+    }
+
+    public OutputHead.Score score(int r) {
+      return head.score(hidden, r, tokens[r]);
+    }
+
+    public OutputHead.NextToken nextToken(int r) {
+      return head.nextToken(hidden, r);
+    }
+  }
+}

@@ -1,0 +1,90 @@
+package dev.sparkmoe.spark.sql;
+
+import dev.sparkmoe.core.backend.ExpertBackends;
+import dev.sparkmoe.core.config.MoeOption;
+import dev.sparkmoe.core.config.MoeOptions;
+import dev.sparkmoe.core.model.ModelConfig;
+import dev.sparkmoe.core.model.ModelConfigReader;
+import dev.sparkmoe.core.placement.PlacementPolicy;
+import dev.sparkmoe.spark.config.SessionOptions;
+import dev.sparkmoe.spark.pipeline.InTaskForward;
+import dev.sparkmoe.spark.pipeline.InvalidTokenPolicy;
+import dev.sparkmoe.spark.pipeline.ScalarPlacement;
+import java.io.Serializable;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.apache.spark.sql.SparkSession;
+
+/**
+ * A scalar model call's settings, resolved when the query is analyzed (the session conf is the
+ * driver's): calls with equal settings share one batched pass over a partition.
+ *
+ * @param model the model, its backend and compute dtype
+ * @param placement where the experts run: {@code in-task} for now
+ * @param batchRows rows per forward
+ * @param invalidTokens what a row with tokens the model cannot take gets: a failure, or NULL
+ * @param idColumn the column that names a row in messages, when the query has it
+ */
+record ScalarSettings(
+    InTaskForward.Model model,
+    PlacementPolicy placement,
+    int batchRows,
+    InvalidTokenPolicy invalidTokens,
+    String idColumn)
+    implements Serializable {
+  private static final long serialVersionUID = 1L;
+
+  /** The options a scalar call takes; the others belong to {@code moe_infer}'s pipeline. */
+  static final List<MoeOption<?>> OPTIONS =
+      List.of(
+          MoeOptions.PLACEMENT,
+          MoeOptions.BACKEND,
+          MoeOptions.COMPUTE_DTYPE,
+          MoeOptions.ON_ROW_ERROR,
+          MoeOptions.BATCH_ROWS,
+          MoeOptions.ID_COLUMN);
+
+  /**
+   * Resolves {@code options} (lower-case keys) over the session conf and defaults, and checks that
+   * the model opens and fits where it will run. {@code placement} and {@code id-column} are read
+   * from the call only (defaults {@code auto} and {@code id}): the session's placement is {@code
+   * moe_infer}'s.
+   *
+   * @throws IllegalArgumentException naming the option, the model or the sizes at fault
+   */
+  static ScalarSettings resolve(
+      SparkSession spark, String modelPath, Map<String, String> options, String where) {
+    for (String key : options.keySet()) {
+      if (MoeOptions.find(OPTIONS, key).isEmpty()) {
+        throw new IllegalArgumentException(
+            String.format(
+                "Invalid option of %s: %s (expected: one of %s)",
+                where, key, String.join(", ", MoeOptions.keys(OPTIONS))));
+      }
+    }
+    SessionOptions settings = SessionOptions.of(spark, options);
+    String backend = settings.value(MoeOptions.BACKEND);
+    ExpertBackends.checkName(backend);
+    ModelConfig config = ModelConfigReader.read(Path.of(modelPath));
+    PlacementPolicy requested =
+        MoeOptions.PLACEMENT.parse(options.getOrDefault(MoeOptions.PLACEMENT.key(), "auto"));
+    return new ScalarSettings(
+        new InTaskForward.Model(modelPath, backend, settings.value(MoeOptions.COMPUTE_DTYPE)),
+        ScalarPlacement.choose(spark, modelPath, config, requested),
+        settings.value(MoeOptions.BATCH_ROWS),
+        InvalidTokenPolicy.parse(settings.value(MoeOptions.ON_ROW_ERROR)),
+        options.getOrDefault(MoeOptions.ID_COLUMN.key(), MoeOptions.ID_COLUMN.defaultValue()));
+  }
+
+  /** How EXPLAIN shows these settings. */
+  String explain() {
+    return String.format(
+        "model=%s, placement=%s, batch-rows=%d, backend=%s, compute-dtype=%s",
+        model.path(),
+        placement.cliName(),
+        batchRows,
+        model.backend(),
+        model.computeDtype().optionName());
+  }
+}
