@@ -8,11 +8,11 @@ import org.slf4j.LoggerFactory;
 
 /**
  * In local mode the driver's JVM is the executor: as soon as the placement is known, it starts
- * loading the dense weights and layer 0's experts (the shards the placement puts on its slots) on
- * a thread of its own (opening the model and creating the backend included), while Spark plans,
- * schedules and starts the first pipeline job.
- * The tasks then find them resident or loading ({@link ExecutorRuntime#resident} waits for a load
- * in progress). On a cluster it does nothing: the executors' own tasks prefetch.
+ * loading the dense weights and layer 0's experts (the shards the placement puts on its slots) on a
+ * thread of its own (opening the model and creating the backend included), while Spark plans,
+ * schedules and starts the first pipeline job. The tasks then find them resident or loading ({@link
+ * ExecutorRuntime#resident} waits for a load in progress). On a cluster it does nothing: the
+ * executors' own tasks prefetch.
  */
 final class LocalPrefetch {
   private static final Logger LOG = LoggerFactory.getLogger(LocalPrefetch.class);

@@ -1,5 +1,6 @@
 package dev.sparkmoe.spark.cluster;
 
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.spark.scheduler.SparkListener;
 import org.apache.spark.scheduler.SparkListenerJobStart;
@@ -27,7 +28,11 @@ final class JobCounter extends SparkListener {
 
   /** Jobs started since {@link #register}, once the listener bus has delivered every event. */
   int jobsSince() {
-    spark.sparkContext().listenerBus().waitUntilEmpty();
+    try {
+      spark.sparkContext().listenerBus().waitUntilEmpty();
+    } catch (TimeoutException e) {
+      throw new IllegalStateException("Cannot count jobs: the listener bus did not drain", e);
+    }
     spark.sparkContext().removeSparkListener(this);
     return jobs.get();
   }
