@@ -41,7 +41,7 @@ class PlanCommandTest {
 
   @Test
   void pricesTheReferenceUnderEachTransport(@TempDir Path dir) throws Exception {
-    // 40 µs round trip, 4 GB/s each way (TransportTest's hand-computed fit).
+    // Round trips of 2,000 and 2,000,000 bytes each way.
     Path calibration = dir.resolve("transport.csv");
     Files.writeString(
         calibration,
@@ -58,7 +58,9 @@ class PlanCommandTest {
         .containsPattern("(?m)^links +[0-9.]+ \\([0-9.+]+\\) +[0-9.]+ \\([0-9.+]+\\) +yes$")
         .containsPattern("(?m)^host-tcp +[0-9.]+ \\(")
         .containsPattern("(?m)^gpu-all-to-all +[0-9.]+ \\(")
-        .contains("host-tcp: host-staged TCP, 40.0 µs round trip, 4.00 GB/s (" + calibration)
+        .contains(
+            "host-tcp: host-staged TCP, round trips 41.0 µs at 2 KB, 1040.0 µs at 1953 KB ("
+                + calibration)
         .containsPattern("One expert per GPU reaches 550 µs per layer over: links \\([0-9]+ µs\\)");
   }
 
