@@ -1,5 +1,6 @@
 package dev.sparkmoe.core.plan;
 
+import java.util.List;
 import java.util.Locale;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -51,12 +52,19 @@ public final class ClusterPresets {
 
   /**
    * Host-staged TCP as {@code bench transport} measured it on the build machine's loopback on
-   * 2026-12-02 (load average 18 on 2 cores, so an idle machine does better): median round trips of
-   * 1 to 4,096 tokens of 1,024 f16 values, fitted to a 15 µs round trip and 0.43 GB/s each way.
-   * {@code moe plan --calibration} with the benchmark's CSV replaces it.
+   * 2026-12-02 14:27 (load average 18 on 2 cores, so an idle machine does better): median round
+   * trips of 1, 16, 128, 1,024 and 4,096 tokens of 1,024 f16 values. {@code moe plan --calibration}
+   * with the benchmark's CSV replaces them.
    */
   public static final HostTcp LOOPBACK_TCP =
-      new HostTcp(15.0e-6, 0.428e9, "loopback measured by bench transport, 2026-12-02");
+      new HostTcp(
+          List.of(
+              new HostTcp.Point(2_048, 24.6e-6),
+              new HostTcp.Point(32_768, 22.1e-6),
+              new HostTcp.Point(262_144, 112.9e-6),
+              new HostTcp.Point(2_097_152, 8_169.6e-6),
+              new HostTcp.Point(8_388_608, 39_198.9e-6)),
+          "loopback measured by bench transport, 2026-12-02");
 
   private static final Pattern GPU = Pattern.compile("(h100|h200)-(\\d+)x(\\d+)");
   private static final Pattern CPU_LOCAL = Pattern.compile("cpu-local(?::(\\d+))?");

@@ -6,21 +6,23 @@ import java.util.List;
 import java.util.Locale;
 
 /**
- * Host-staged TCP: each direction of an exchange costs half a round trip plus the slowest device's
- * bytes at the connection's bandwidth. A lower bound for a JVM expert service on GPUs: it leaves
- * out the device-to-host and host-to-device copies, one connection per peer, and a real network
- * (the calibration measures loopback).
+ * Host-staged TCP: each direction of an exchange costs half the measured round trip of a message of
+ * the slowest device's bytes. A lower bound for a JVM expert service on GPUs: it leaves out the
+ * device-to-host and host-to-device copies, one connection per peer, and a real network (the
+ * calibration measures loopback).
  *
  * <p>Calibrated by {@code bench transport}, which times ping-pongs of {@code tokens × hidden} f16
  * values over a real loopback socket and stores them as {@link KernelCalibration} rows of device
- * {@value #DEVICE}, kernel {@value #ROUND_TRIP}: a message out and an equal reply back.
+ * {@value #DEVICE}, kernel {@value #ROUND_TRIP}: a message out and an equal reply back. Between
+ * measured sizes the round trip is interpolated linearly; below the smallest it is the smallest's
+ * (latency-bound); above the largest the last segment is extended. A single line through all sizes
+ * would misprice the middle: on a busy machine messages past the socket buffers are far slower per
+ * byte than those that fit.
  *
- * @param roundTripSeconds time of an empty message there and back
- * @param bytesPerSecond one direction's bandwidth
+ * @param points measured round trips, by message size, at least two sizes, sorted by size
  * @param source where the figures come from
  */
-public record HostTcp(double roundTripSeconds, double bytesPerSecond, String source)
-    implements Transport {
+public record HostTcp(List<Point> points, String source) implements Transport {
   /** Calibration rows' device: a TCP connection over the host's loopback. */
   public static final String DEVICE = "loopback-tcp";
 
@@ -30,46 +32,42 @@ public record HostTcp(double roundTripSeconds, double bytesPerSecond, String sou
   /** Bytes per value in the calibration's messages (f16 activations). */
   public static final int VALUE_BYTES = 2;
 
+  /**
+   * One measurement.
+   *
+   * @param bytes the message's size, each way
+   * @param roundTripSeconds the message out and its equal reply back
+   */
+  public record Point(double bytes, double roundTripSeconds) {
+    public Point {
+      Checks.positive("TCP message bytes", bytes);
+      Checks.positive("TCP round trip", roundTripSeconds);
+    }
+  }
+
   public HostTcp {
-    Checks.nonNegative("TCP round trip", roundTripSeconds);
-    Checks.positive("TCP bandwidth", bytesPerSecond);
     Checks.notBlank("TCP figures' source", source);
+    points = points.stream().sorted(Comparator.comparingDouble(Point::bytes)).toList();
+    Checks.checkArgument(
+        points.size() >= 2 && points.get(0).bytes() < points.get(points.size() - 1).bytes(),
+        "Cannot price host TCP from %s: %d measured sizes (expected: two or more; run bench"
+            + " transport)",
+        source,
+        points.size());
   }
 
   /**
-   * The line through the smallest and the largest calibrated message: its intercept is the round
-   * trip (0 if the line passes below), and since a round trip moves the message twice, one
-   * direction's bandwidth is twice the inverse of its slope.
+   * The calibration's {@value #DEVICE}/{@value #ROUND_TRIP} rows.
    *
-   * @throws IllegalArgumentException when {@code calibration} has fewer than two message sizes
+   * @throws IllegalArgumentException when it has fewer than two message sizes
    */
   public static HostTcp fit(KernelCalibration calibration) {
-    List<KernelCalibration.Row> rows =
+    List<Point> points =
         calibration.rows().stream()
             .filter(r -> r.device().equals(DEVICE) && r.kernel().equals(ROUND_TRIP))
-            .sorted(Comparator.comparingDouble(HostTcp::messageBytes))
+            .map(r -> new Point((double) r.tokens() * r.hidden() * VALUE_BYTES, r.seconds()))
             .toList();
-    Checks.checkArgument(
-        rows.size() >= 2 && messageBytes(rows.get(0)) < messageBytes(rows.get(rows.size() - 1)),
-        "Cannot fit host TCP from %s: %d %s/%s rows (expected: two message sizes or more; run"
-            + " bench transport)",
-        calibration.source(),
-        rows.size(),
-        DEVICE,
-        ROUND_TRIP);
-    KernelCalibration.Row small = rows.get(0);
-    KernelCalibration.Row large = rows.get(rows.size() - 1);
-    double slope =
-        (large.seconds() - small.seconds()) / (messageBytes(large) - messageBytes(small));
-    Checks.checkArgument(
-        slope > 0,
-        "Cannot fit host TCP from %s: the largest message's round trip (%.3g s) is not longer"
-            + " than the smallest's (%.3g s)",
-        calibration.source(),
-        large.seconds(),
-        small.seconds());
-    double roundTrip = Math.max(0, small.seconds() - slope * messageBytes(small));
-    return new HostTcp(roundTrip, 2 / slope, calibration.source());
+    return new HostTcp(points, calibration.source());
   }
 
   /** Whether {@code calibration} has host TCP rows to {@link #fit}. */
@@ -77,14 +75,25 @@ public record HostTcp(double roundTripSeconds, double bytesPerSecond, String sou
     return calibration.covers(DEVICE, ROUND_TRIP);
   }
 
-  /** Bytes of one direction of a calibration row's round trip. */
-  static double messageBytes(KernelCalibration.Row row) {
-    return (double) row.tokens() * row.hidden() * VALUE_BYTES;
+  /** The round trip of a message of {@code bytes} each way, from the measured points. */
+  public double roundTripSeconds(double bytes) {
+    Point first = points.get(0);
+    if (bytes <= first.bytes()) {
+      return first.roundTripSeconds();
+    }
+    int upper = 1;
+    while (upper < points.size() - 1 && points.get(upper).bytes() < bytes) {
+      upper++;
+    }
+    Point a = points.get(upper - 1);
+    Point b = points.get(upper);
+    double slope = (b.roundTripSeconds() - a.roundTripSeconds()) / (b.bytes() - a.bytes());
+    return Math.max(first.roundTripSeconds(), a.roundTripSeconds() + slope * (bytes - a.bytes()));
   }
 
-  /** Half a round trip, plus the bytes at the bandwidth; nothing when no byte moves. */
+  /** Half the round trip of {@code bytes}; nothing when no byte moves. */
   public double oneWaySeconds(double bytes) {
-    return bytes <= 0 ? 0 : roundTripSeconds / 2 + bytes / bytesPerSecond;
+    return bytes <= 0 ? 0 : roundTripSeconds(bytes) / 2;
   }
 
   @Override
@@ -94,12 +103,21 @@ public record HostTcp(double roundTripSeconds, double bytesPerSecond, String sou
 
   @Override
   public String description() {
-    return String.format(
-        Locale.ROOT,
-        "host-staged TCP, %.1f µs round trip, %.2f GB/s (%s; no PCIe copies: a lower bound)",
-        roundTripSeconds * 1e6,
-        bytesPerSecond / 1e9,
-        source);
+    StringBuilder measured = new StringBuilder();
+    for (Point p : points) {
+      measured.append(
+          String.format(
+              Locale.ROOT,
+              "%s%.1f µs at %.0f KB",
+              measured.isEmpty() ? "" : ", ",
+              p.roundTripSeconds() * 1e6,
+              p.bytes() / 1024));
+    }
+    return "host-staged TCP, round trips "
+        + measured
+        + " ("
+        + source
+        + "; no PCIe copies: a lower bound)";
   }
 
   @Override

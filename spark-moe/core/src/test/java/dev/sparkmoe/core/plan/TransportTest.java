@@ -17,33 +17,34 @@ class TransportTest {
   }
 
   @Test
-  void hostTcpFitsTheLineThroughTheSmallestAndLargestMessage() {
+  void hostTcpInterpolatesTheMeasuredRoundTrips() {
     KernelCalibration calibration =
         KernelCalibration.of(
             List.of(
                 roundTrip(1000, 1000, 1040e-6),
-                roundTrip(10, 1000, 60e-6), // in between: not used by the fit
+                roundTrip(10, 1000, 60e-6),
                 roundTrip(1, 1000, 41e-6),
                 new KernelCalibration.Row("cpu-core", "expert-ffn", "f32", 1, 1000, 1, 1)),
             "test");
 
     HostTcp tcp = HostTcp.fit(calibration);
 
-    // Hand-computed: 2,000 and 2,000,000 bytes each way; slope (1040 - 41) µs / 1,998,000 B =
-    // 0.5 ns/B for both directions, so 4 GB/s each way; intercept 41 µs - 0.5 ns/B x 2,000 B.
-    assertThat(tcp.bytesPerSecond()).isCloseTo(4e9, within(4e9 * TIGHT));
-    assertThat(tcp.roundTripSeconds()).isCloseTo(40e-6, within(40e-6 * TIGHT));
-    assertThat(tcp.source()).isEqualTo("test");
-  }
-
-  @Test
-  void hostTcpOneWayIsHalfARoundTripPlusTheBytes() {
-    HostTcp tcp = new HostTcp(40e-6, 4e9, "test");
-
-    assertThat(tcp.oneWaySeconds(8e6))
-        .as("20 µs + 8 MB at 4 GB/s")
-        .isCloseTo(2.02e-3, within(1e-12));
+    // Hand-computed: points at 2,000 B (41 µs), 20,000 B (60 µs) and 2,000,000 B (1040 µs).
+    assertThat(tcp.points()).extracting(HostTcp.Point::bytes).containsExactly(2e3, 2e4, 2e6);
+    assertThat(tcp.roundTripSeconds(11_000))
+        .as("halfway 2 KB..20 KB")
+        .isCloseTo(50.5e-6, within(1e-12));
+    assertThat(tcp.roundTripSeconds(1_010_000))
+        .as("halfway 20 KB..2 MB: (60 + 1040) / 2")
+        .isCloseTo(550e-6, within(1e-12));
+    assertThat(tcp.roundTripSeconds(500))
+        .as("below the smallest: its round trip")
+        .isCloseTo(41e-6, within(1e-12));
+    // Past the largest the last segment goes on: 980 µs per 1,980,000 B.
+    assertThat(tcp.roundTripSeconds(3_980_000)).isCloseTo(2020e-6, within(1e-12));
+    assertThat(tcp.oneWaySeconds(1_010_000)).isCloseTo(275e-6, within(1e-12));
     assertThat(tcp.oneWaySeconds(0)).as("nothing moves: no round trip").isZero();
+    assertThat(tcp.source()).isEqualTo("test");
   }
 
   @Test
@@ -53,8 +54,8 @@ class TransportTest {
     assertThatThrownBy(() -> HostTcp.fit(one))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage(
-            "Cannot fit host TCP from one.csv: 1 loopback-tcp/round-trip rows (expected: two"
-                + " message sizes or more; run bench transport)");
+            "Cannot price host TCP from one.csv: 1 measured sizes (expected: two or more; run bench"
+                + " transport)");
   }
 
   @Test
@@ -108,7 +109,11 @@ class TransportTest {
     Workload workload = Workload.gpuBatch(tokens, 64);
     Layout layout = Layouts.of(PlacementPolicy.ONE_PER_GPU, model, 2);
     double bytes = tokens / 4.0 * (hidden * 2 + Workload.PAIR_OVERHEAD_BYTES);
-    HostTcp tcp = new HostTcp(40e-6, 4e9, "test");
+    // 40 µs plus 0.5 ns per byte each way: one-way 20 µs + bytes / 4 GB/s.
+    HostTcp tcp =
+        new HostTcp(
+            List.of(new HostTcp.Point(1, 40e-6 + 0.5e-9), new HostTcp.Point(1e8, 40e-6 + 0.05)),
+            "test");
 
     LayerCost overTcp =
         CostModel.uncalibrated()
@@ -126,6 +131,7 @@ class TransportTest {
         CostModel.uncalibrated().predict(cluster, model, workload, layout).layers().get(0);
 
     double tcpOneWay = 20e-6 + bytes / 4e9;
+    assertThat(bytes).as("inside the measured sizes").isBetween(1.0, 1e8);
     assertThat(overTcp.dispatchSeconds()).isCloseTo(tcpOneWay, within(tcpOneWay * TIGHT));
     assertThat(overTcp.combineSeconds()).isCloseTo(tcpOneWay, within(tcpOneWay * TIGHT));
     // Two ranks: the EP16 figures, at 2048 tokens per rank and hidden 1024.

@@ -167,15 +167,16 @@ final class PlanTable {
             ReferenceExperiment.ONE_PER_GPU_SECONDS_PER_TOKEN * 1e3,
             ReferenceExperiment.LAYERS,
             target * 1e6));
-    String format = "%-15s %-40s %-40s %s%n";
+    out.append("µs per layer, then layer 0's dispatch + experts + combine (they overlap)\n");
+    String format = "%-15s %-34s %-34s %s%n";
     out.append(
         String.format(
             Locale.ROOT,
             format,
             "transport",
-            "1 expert/GPU: µs/layer (dispatch+experts+combine)",
-            "4/GPU TP=8 PP=2: µs/layer (same)",
-            "1 expert/GPU reaches " + Math.round(target * 1e6) + " µs"));
+            "1 expert/GPU (" + rows.get(0).comparison().onePerGpu().devices() + ")",
+            "4/GPU TP=8 PP=2 (" + rows.get(0).comparison().colocated().devices() + ")",
+            "1 expert/GPU within " + Math.round(target * 1e6) + " µs"));
     List<String> reach = new java.util.ArrayList<>();
     List<String> miss = new java.util.ArrayList<>();
     for (PlanCommand.TransportComparison row : rows) {

@@ -4,7 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.io.PrintWriter;
 import java.io.StringWriter;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /** {@code moe plan} and the subcommands of {@code moe}, without Spark. */
 class PlanCommandTest {
@@ -34,6 +37,31 @@ class PlanCommandTest {
         .containsPattern("published ms/token +2\\.200 +8\\.300 +3\\.77")
         .contains("model ms/token")
         .contains("Ratio one-per-GPU over colocated: published 3.75");
+  }
+
+  @Test
+  void pricesTheReferenceUnderEachTransport(@TempDir Path dir) throws Exception {
+    // Round trips of 2,000 and 2,000,000 bytes each way.
+    Path calibration = dir.resolve("transport.csv");
+    Files.writeString(
+        calibration,
+        "device,kernel,dtype,tokens,hidden,ffn,seconds\n"
+            + "loopback-tcp,round-trip,f16,1,1000,0,41e-6\n"
+            + "loopback-tcp,round-trip,f16,1000,1000,0,1040e-6\n");
+
+    Result result =
+        run("plan", "--cluster", "h100-8x8", "--moe-only", "--calibration", calibration.toString());
+
+    assertThat(result.code).as(result.err).isZero();
+    assertThat(result.out)
+        .contains("the published 2.2 ms per output token over 4 layers is 550 µs per layer")
+        .containsPattern("(?m)^links +[0-9.]+ \\([0-9.+]+\\) +[0-9.]+ \\([0-9.+]+\\) +yes$")
+        .containsPattern("(?m)^host-tcp +[0-9.]+ \\(")
+        .containsPattern("(?m)^gpu-all-to-all +[0-9.]+ \\(")
+        .contains(
+            "host-tcp: host-staged TCP, round trips 41.0 µs at 2 KB, 1040.0 µs at 1953 KB ("
+                + calibration)
+        .containsPattern("One expert per GPU reaches 550 µs per layer over: links \\([0-9]+ µs\\)");
   }
 
   @Test

@@ -1,5 +1,6 @@
 package dev.sparkmoe.spark.cluster;
 
+import java.util.concurrent.TimeoutException;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.apache.spark.scheduler.SparkListener;
 import org.apache.spark.scheduler.SparkListenerJobStart;
@@ -29,8 +30,8 @@ final class JobCounter extends SparkListener {
   int jobsSince() {
     try {
       spark.sparkContext().listenerBus().waitUntilEmpty();
-    } catch (java.util.concurrent.TimeoutException e) {
-      throw new AssertionError("Spark's listener bus did not drain", e);
+    } catch (TimeoutException e) {
+      throw new IllegalStateException("Cannot count jobs: the listener bus did not drain", e);
     }
     spark.sparkContext().removeSparkListener(this);
     return jobs.get();

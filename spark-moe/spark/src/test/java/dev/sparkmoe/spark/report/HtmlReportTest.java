@@ -74,7 +74,26 @@ class HtmlReportTest {
                   layer.wallSeconds(),
                   layer.balance()));
     }
-    assertThat(html).contains("<tr><td>0</td><td>4</td><td>0</td></tr>");
+    assertThat(html)
+        .as("executor 0: 4 experts loaded, its load seconds, GPU 0")
+        .contains(
+            String.format(
+                java.util.Locale.ROOT,
+                "<tr><td>0</td><td>4</td><td>%.3f</td><td>0</td></tr>",
+                report.executors().get(0).loadSeconds()))
+        .contains(
+            String.format(
+                java.util.Locale.ROOT,
+                "<td>expert load</td><td>%.2f s fetched and decoded (all threads), %.2f s of it"
+                    + " waited for by expert tasks</td>",
+                report.loadSeconds(),
+                report.loadBlockedSeconds()))
+        .contains(
+            String.format(
+                java.util.Locale.ROOT,
+                "<td>%.3f</td><td>%.3f</td></tr>",
+                report.layers().get(0).expertBlockedSeconds(),
+                report.layers().get(0).loadSeconds()));
     long unpinned =
         report.layers().stream().flatMap(l -> l.slots().stream()).filter(s -> !s.pinned()).count();
     assertThat(html)
