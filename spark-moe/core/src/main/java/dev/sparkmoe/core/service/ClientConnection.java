@@ -9,14 +9,20 @@ import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.net.Socket;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
+import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.LinkedBlockingQueue;
 
 /**
- * An owner's connection to one expert server: writes requests, and a reader thread completes each
- * request's future with its RESPONSE or ERROR frame. When the connection breaks, every request
- * still waiting on it fails with {@link Lost}, so its sender can resend it elsewhere. Thread-safe.
+ * An owner's connection to one expert server: a writer thread sends the requests (so that a sender
+ * never blocks in a socket write to a server that stopped reading, and its request timeout still
+ * fires), and a reader thread completes each request's future with its RESPONSE or ERROR frame.
+ * When the connection breaks, every request still waiting on it fails with {@link Lost}, so its
+ * sender can resend it elsewhere. Thread-safe.
  */
 final class ClientConnection {
   /** The connection a request was waiting on broke. */
@@ -32,6 +38,8 @@ final class ClientConnection {
   private final InetSocketAddress address;
   private final DataOutputStream out;
   private final Map<RequestId, CompletableFuture<Frame>> pending = new ConcurrentHashMap<>();
+  private final BlockingQueue<Frame> outbox = new LinkedBlockingQueue<>();
+  private final List<Thread> threads = new CopyOnWriteArrayList<>();
   private volatile IOException failure;
 
   private ClientConnection(Socket socket, InetSocketAddress address) throws IOException {
@@ -52,10 +60,16 @@ final class ClientConnection {
       throw e;
     }
     ClientConnection connection = new ClientConnection(socket, address);
-    Thread reader = new Thread(connection::readLoop, name);
-    reader.setDaemon(true);
-    reader.start();
+    connection.spawn(connection::readLoop, name + "-reader");
+    connection.spawn(connection::writeLoop, name + "-writer");
     return connection;
+  }
+
+  private void spawn(Runnable body, String name) {
+    Thread thread = new Thread(body, name);
+    thread.setDaemon(true);
+    threads.add(thread);
+    thread.start();
   }
 
   InetSocketAddress address() {
@@ -67,19 +81,14 @@ final class ClientConnection {
   }
 
   /**
-   * Sends a request; the future completes with its answer, or with {@link Lost} if the connection
-   * breaks first (at once if it already has).
+   * Queues a request for the writer; the future completes with its answer, or with {@link Lost} if
+   * the connection breaks first (at once if it already has). The caller bounds the requests
+   * outstanding (the exchange's in-flight permits), which bounds the queue.
    */
   CompletableFuture<Frame> send(Frame request) {
     CompletableFuture<Frame> answer = new CompletableFuture<>();
     pending.put(request.id(), answer);
-    try {
-      synchronized (out) {
-        request.write(out);
-      }
-    } catch (IOException e) {
-      fail(e);
-    }
+    outbox.add(request);
     if (failure != null) {
       lose(request.id(), answer);
     }
@@ -89,6 +98,18 @@ final class ClientConnection {
   /** Stops waiting for {@code id}'s answer. */
   void forget(RequestId id) {
     pending.remove(id);
+  }
+
+  private void writeLoop() {
+    try {
+      while (failure == null) {
+        outbox.take().write(out);
+      }
+    } catch (IOException e) {
+      fail(e);
+    } catch (InterruptedException e) {
+      // fail() stops the writer.
+    }
   }
 
   private void readLoop() {
@@ -117,6 +138,7 @@ final class ClientConnection {
       // Already broken.
     }
     pending.forEach(this::lose);
+    threads.forEach(Thread::interrupt);
   }
 
   private void lose(RequestId id, CompletableFuture<Frame> answer) {

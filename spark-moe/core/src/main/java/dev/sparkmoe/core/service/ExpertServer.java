@@ -26,9 +26,10 @@ import java.util.concurrent.TimeUnit;
  * requests into a bounded queue ({@link ServerOptions#queueCapacity()}; readers block while it is
  * full); one compute thread takes the head of the queue and gathers the requests queued behind it
  * for the same layer — up to {@link ServerOptions#gatherTokens()} entries, waiting at most {@link
- * ServerOptions#gatherMicros()} for more — into one expert computation ({@link GatheredCompute},
- * same bits per token as alone), then encodes and sends each request's answer. Requests are
- * stateless: a resent one is simply computed again. Service mode is dropless: no capacity drops.
+ * ServerOptions#gatherMicros()} for more while other owners are connected — into one expert
+ * computation ({@link GatheredCompute}, same bits per token as alone), then encodes and sends each
+ * request's answer. Requests are stateless: a resent one is simply computed again. Service mode is
+ * dropless: no capacity drops.
  *
  * <p>Thread-safe. The caller owns the worker and the codec's allocator and keeps them open until
  * {@link #close()} returned.
@@ -114,6 +115,11 @@ public final class ExpertServer implements AutoCloseable {
     return counters.snapshot();
   }
 
+  /** Decoded requests waiting for the compute thread now. */
+  public int queueDepth() {
+    return queue.size();
+  }
+
   /** Returns once the server stopped: {@link #close()} or a STOP frame from a client. */
   public void awaitStop() throws InterruptedException {
     stopped.await();
@@ -159,6 +165,11 @@ public final class ExpertServer implements AutoCloseable {
           @Override
           public void stopRequested() {
             shutdown();
+          }
+
+          @Override
+          public void closed(ServerConnection connection) {
+            connections.remove(connection);
           }
         };
     while (!closing) {
@@ -215,7 +226,9 @@ public final class ExpertServer implements AutoCloseable {
     long deadline = System.nanoTime() + options.gatherMicros() * 1_000;
     while (tokens < options.gatherTokens()) {
       ServerConnection.Queued more = queue.poll();
-      if (more == null) {
+      if (more == null && connections.size() > 1) {
+        // Only other owners can add to this layer's gather: one owner's micro-batches arrive one
+        // after another on purpose, and waiting for the next would undo their overlap.
         long left = deadline - System.nanoTime();
         more = left > 0 ? queue.poll(left, TimeUnit.NANOSECONDS) : null;
       }
@@ -234,12 +247,16 @@ public final class ExpertServer implements AutoCloseable {
   }
 
   private long computeAndAnswer(List<ServerConnection.Queued> group) {
-    List<CombineBatch> answers;
+    List<byte[]> encoded = new ArrayList<>(group.size());
     try {
-      answers =
+      List<CombineBatch> answers =
           GatheredCompute.compute(
               worker, group.stream().map(ServerConnection.Queued::batch).toList(), tokensPerExpert);
+      for (CombineBatch answer : answers) {
+        encoded.add(codec.encode(answer, dtype));
+      }
     } catch (RuntimeException e) {
+      // The owners fail with the server's reason; the server keeps serving the others.
       String message =
           String.format(
               "Cannot compute layer %d on the expert server of slot %d at %s: %s",
@@ -251,8 +268,7 @@ public final class ExpertServer implements AutoCloseable {
     for (int i = 0; i < group.size(); i++) {
       ServerConnection.Queued request = group.get(i);
       tokens += request.batch().numTokens();
-      byte[] bytes = codec.encode(answers.get(i), dtype);
-      request.from().send(new Frame(Frame.Kind.RESPONSE, request.id(), bytes));
+      request.from().send(new Frame(Frame.Kind.RESPONSE, request.id(), encoded.get(i)));
     }
     return tokens;
   }

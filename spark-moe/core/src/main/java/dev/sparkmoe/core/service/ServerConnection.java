@@ -25,6 +25,9 @@ final class ServerConnection implements Runnable {
     boolean enqueue(Queued request) throws InterruptedException;
 
     void stopRequested();
+
+    /** The connection ended. */
+    void closed(ServerConnection connection);
   }
 
   private final Socket socket;
@@ -62,6 +65,7 @@ final class ServerConnection implements Runnable {
       Thread.currentThread().interrupt();
     } finally {
       close();
+      sink.closed(this);
     }
   }
 

@@ -8,7 +8,8 @@ import dev.sparkmoe.core.Checks;
  * @param host the address to bind (an ephemeral port on it), for example the executor's host
  * @param queueCapacity decoded requests held before connection readers block, {@code >= 1}
  * @param gatherTokens token entries gathered into one computation at most, {@code >= 1}
- * @param gatherMicros how long the compute thread waits for more requests once it has one
+ * @param gatherMicros how long the compute thread waits for more requests once it has one, while
+ *     more than one owner is connected
  */
 public record ServerOptions(String host, int queueCapacity, int gatherTokens, long gatherMicros) {
   public ServerOptions {

@@ -97,8 +97,13 @@ public final class ServiceExchange implements Exchange<OwnerDispatch, List<byte[
   private void send(Call call) {
     checkOpen();
     acquire(call);
+    try {
+      call.connection = link(call.id().slot()).connection();
+    } catch (RuntimeException e) {
+      inFlight.release();
+      throw e;
+    }
     call.deadline = System.nanoTime() + options.requestTimeout().toNanos();
-    call.connection = link(call.id().slot()).connection();
     call.answer = call.connection.send(call.request);
     call.answer.whenComplete((frame, error) -> inFlight.release());
   }
@@ -132,6 +137,9 @@ public final class ServiceExchange implements Exchange<OwnerDispatch, List<byte[
       } catch (TimeoutException e) {
         call.connection.forget(call.id());
         call.answer.completeExceptionally(e);
+        // A server that stopped answering may also have stopped reading: drop the connection so
+        // that nothing of this owner stays blocked on it.
+        call.connection.fail(new IOException("no answer within " + options.requestTimeout()));
         throw new IllegalStateException(
             String.format(
                 "Cannot exchange layer %d with the expert server of slot %d at %s: no answer"

@@ -10,7 +10,8 @@ import java.time.Duration;
  *     attention and routing of one overlap the experts of the other)
  * @param gatherTokens a server gathers queued requests of the same layer into one computation until
  *     it holds this many token entries, {@code >= 1}
- * @param gatherMicros and waits at most this long for more requests once it has one, {@code >= 0}
+ * @param gatherMicros and waits at most this long for more requests once it has one (while other
+ *     owners are connected), {@code >= 0}
  * @param maxInFlight requests one owner has sent and not yet seen answered, over all its slots and
  *     micro-batches, {@code >= 1}
  * @param queueCapacity decoded requests a server holds before its connection readers block (the
