@@ -103,12 +103,33 @@ final class BenchPeerCommand implements Callable<Integer> {
               + " ${DEFAULT-VALUE}).")
   double tolerance;
 
+  @Option(
+      names = "--spark-modes",
+      split = ",",
+      defaultValue = "auto",
+      description =
+          "Spark exchange modes to run, each a system of its own: shuffle, service, auto (default:"
+              + " ${DEFAULT-VALUE}).")
+  List<String> sparkModes;
+
+  @Option(
+      names = "--slots",
+      description =
+          "Expert slots of the Spark runs (default: spark.moe.slots, else the task slots; service"
+              + " mode needs slots + 1 task slots).")
+  Integer slots;
+
+  @Option(names = "--skip-torch", description = "Leave PyTorch out (no Python needed).")
+  boolean skipTorch;
+
   @Override
   public Integer call() {
     checkOptions();
     Path root = repositoryRoot();
     Path interpreter = python != null ? python : root.resolve(BenchRepository.PYTHON);
-    requireFile(interpreter, "Python interpreter", "pass --python");
+    if (!skipTorch) {
+      requireFile(interpreter, "Python interpreter", "pass --python");
+    }
     ModelSpec.Preset chosen = ModelSpec.Preset.parse(preset);
     PrintWriter out = spec.commandLine().getOut();
     BenchWorkload workload = prepare(chosen);
@@ -119,10 +140,15 @@ final class BenchPeerCommand implements Callable<Integer> {
     results.add(BenchCore.run(workload, threads, repeats));
     collectGarbage();
     try (SparkSessions.Handle handle = SparkSessions.open(master(), "bench peer")) {
-      results.add(BenchSpark.run(handle.session(), workload, repeats));
+      for (String mode : sparkModes) {
+        results.add(BenchSpark.run(handle.session(), workload, repeats, mode, slots));
+        collectGarbage();
+      }
     }
-    Path script = root.resolve(BenchRepository.SCRIPT);
-    results.add(BenchTorch.run(workload, interpreter, script, threads, repeats, work));
+    if (!skipTorch) {
+      Path script = root.resolve(BenchRepository.SCRIPT);
+      results.add(BenchTorch.run(workload, interpreter, script, threads, repeats, work));
+    }
     return report(new BenchReport(workload, rate, results, tolerance), out);
   }
 

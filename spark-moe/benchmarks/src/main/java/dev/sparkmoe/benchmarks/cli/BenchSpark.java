@@ -25,11 +25,20 @@ final class BenchSpark {
 
   private BenchSpark() {}
 
-  static BenchResult run(SparkSession session, BenchWorkload workload, int repeats) {
+  /**
+   * @param mode the exchange mode ({@code spark.moe.mode})
+   * @param slots expert slots, or null for the default
+   */
+  static BenchResult run(
+      SparkSession session, BenchWorkload workload, int repeats, String mode, Integer slots) {
     MoeInference inference =
         MoeInference.of(workload.modelDir().toAbsolutePath().toString())
-            .output(OutputKind.EMBEDDING)
-            .backend("cpu");
+            .kind(OutputKind.EMBEDDING)
+            .backend("cpu")
+            .mode(mode);
+    if (slots != null) {
+      inference = inference.slots(slots);
+    }
     embed(session, workload.warmup(), inference);
     double[] seconds = new double[repeats];
     float[][] embeddings = null;
@@ -38,7 +47,8 @@ final class BenchSpark {
       embeddings = embed(session, workload.rows(), inference);
       seconds[i] = (System.nanoTime() - start) / 1e9;
     }
-    return new BenchResult("spark " + session.sparkContext().master(), seconds, embeddings);
+    return new BenchResult(
+        "spark " + session.sparkContext().master() + " " + mode, seconds, embeddings);
   }
 
   private static float[][] embed(SparkSession session, List<int[]> rows, MoeInference inference) {

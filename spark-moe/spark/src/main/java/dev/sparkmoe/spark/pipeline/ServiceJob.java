@@ -90,7 +90,11 @@ final class ServiceJob {
     return out;
   }
 
-  /** The barrier stage: one partition per slot, pinned, one GPU per task where the master can. */
+  /**
+   * The barrier stage: one partition per slot, pinned, one GPU per task where the master can. It
+   * ends in a shuffle so that it is a shuffle map stage: Spark relaunches a failed barrier shuffle
+   * map stage whole, but aborts a failed barrier result stage.
+   */
   private JavaRDD<Object> servers(SparkContext sc, RegistryEndpoint registry) {
     int slots = slotLocations.size();
     JavaRDD<Integer> pinned =
@@ -104,7 +108,7 @@ final class ServiceJob {
             .rdd()
             .barrier()
             .mapPartitions(new Serve(manifest, registry, serverStats, stats), false, tag);
-    return Pinning.requestGpuPerTask(new JavaRDD<>(served, tag));
+    return Pinning.requestGpuPerTask(new JavaRDD<>(served, tag)).repartition(1);
   }
 
   /** Waits until every slot's server reported; fails with the barrier job's error if it ended. */

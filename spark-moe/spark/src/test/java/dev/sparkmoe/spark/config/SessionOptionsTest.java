@@ -80,7 +80,10 @@ class SessionOptionsTest {
     assertThatThrownBy(() -> SessionOptions.callOption("cluster"))
         .isInstanceOf(IllegalArgumentException.class)
         .hasMessage(
-            "Invalid option: cluster (expected: one of placement, slots, partitions,"
+            "Invalid option: cluster (expected: one of placement, mode,"
+                + " service.micro-batches, service.gather-tokens, service.gather-micros,"
+                + " service.max-in-flight, service.queue-capacity, service.request-timeout-ms,"
+                + " service.connect-timeout-ms, service.max-reconnects, slots, partitions,"
                 + " activation-dtype, compute-dtype, backend, id-column, tokens-column,"
                 + " text-column, tokenizer, on-row-error, wave-rows, sample-rows, replicas,"
                 + " capacity-factor, data-parallel, expert-tp, slot-memory, kind,"

@@ -284,7 +284,10 @@ class MoeSqlFunctionsTest {
   void badOptions() {
     assertThatThrownBy(() -> sql("SELECT * FROM moe_infer('%s', 'docs', 'score', 'slot=2')"))
         .hasMessage(
-            "Invalid option of moe_infer: slot (expected: one of placement, slots, partitions,"
+            "Invalid option of moe_infer: slot (expected: one of placement, mode,"
+                + " service.micro-batches, service.gather-tokens, service.gather-micros,"
+                + " service.max-in-flight, service.queue-capacity, service.request-timeout-ms,"
+                + " service.connect-timeout-ms, service.max-reconnects, slots, partitions,"
                 + " activation-dtype, compute-dtype, backend, id-column, tokens-column,"
                 + " text-column, tokenizer, on-row-error, wave-rows, sample-rows, replicas,"
                 + " capacity-factor, data-parallel, expert-tp, slot-memory, on-invalid-token)");
