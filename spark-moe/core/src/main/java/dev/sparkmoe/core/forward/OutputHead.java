@@ -45,9 +45,13 @@ public final class OutputHead {
     return mean;
   }
 
+  /** The logits at the row's last position: its next-token distribution, [vocab]. */
+  public float[] lastLogits(FinalHidden states, int row) {
+    return logits(states.states(), states.rowStart(row) + states.rowLength(row) - 1, 1);
+  }
+
   public NextToken nextToken(FinalHidden states, int row) {
-    int last = states.rowStart(row) + states.rowLength(row) - 1;
-    float[] logits = logits(states.states(), last, 1);
+    float[] logits = lastLogits(states, row);
     int best = 0;
     for (int v = 1; v < vocab; v++) {
       if (logits[v] > logits[best]) {
