@@ -163,6 +163,80 @@ public final class HuggingFaceOracle {
   }
 
   /**
+   * One row of {@code transformers}' greedy generation.
+   *
+   * @param tokens the new tokens
+   * @param logprobs each one's log-probability under the step's unmodified distribution
+   * @param gaps the difference of the step's two best log-probabilities
+   */
+  public record GreedyRow(int[] tokens, double[] logprobs, double[] gaps) {}
+
+  /** {@code transformers}' greedy generation of each row, and the end-of-sequence ids it used. */
+  public record Greedy(int[] eosTokenIds, List<GreedyRow> rows) {}
+
+  /**
+   * Runs each row alone through {@code model.generate(do_sample=False, max_new_tokens=N)} on the
+   * checkpoint in {@code modelDir} ({@code hf_greedy.py}).
+   */
+  public Greedy greedy(Path modelDir, List<int[]> rows, int maxNewTokens) {
+    checkArguments(modelDir, rows);
+    Path work = createTempDirectory();
+    try {
+      Path rowsFile = work.resolve("rows.json");
+      Path outFile = work.resolve("out.json");
+      JSON.writeValue(rowsFile.toFile(), Map.of("rows", rows));
+      List<String> command =
+          List.of(
+              python.toString(),
+              script.resolveSibling("hf_greedy.py").toString(),
+              "--model",
+              modelDir.toAbsolutePath().toString(),
+              "--rows",
+              rowsFile.toString(),
+              "--max-new-tokens",
+              Integer.toString(maxNewTokens),
+              "--out",
+              outFile.toString());
+      runProcess(command, work.resolve("output.txt"), "transformers generate on " + modelDir);
+      JsonNode out = JSON.readTree(outFile.toFile());
+      List<GreedyRow> result = new ArrayList<>();
+      for (JsonNode row : out.path("rows")) {
+        result.add(
+            new GreedyRow(
+                ints(row.path("tokens")),
+                doubles(row.path("logprobs")),
+                doubles(row.path("gaps"))));
+      }
+      JsonNode eos = out.path("eos_token_id");
+      int[] eosIds =
+          eos.isNull() || eos.isMissingNode()
+              ? new int[0]
+              : eos.isArray() ? ints(eos) : new int[] {eos.asInt()};
+      return new Greedy(eosIds, List.copyOf(result));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } finally {
+      deleteRecursively(work);
+    }
+  }
+
+  private static int[] ints(JsonNode values) {
+    int[] array = new int[values.size()];
+    for (int i = 0; i < array.length; i++) {
+      array[i] = values.get(i).asInt();
+    }
+    return array;
+  }
+
+  private static double[] doubles(JsonNode values) {
+    double[] array = new double[values.size()];
+    for (int i = 0; i < array.length; i++) {
+      array[i] = values.get(i).asDouble();
+    }
+    return array;
+  }
+
+  /**
    * Runs a Python program with the oracle's interpreter, for test fixtures (for example to write a
    * checkpoint with {@code safetensors.numpy}).
    *
