@@ -105,7 +105,8 @@ class PlacementComparisonTest {
             layers,
             List.of(),
             /* memory= */ null,
-            /* loadBalance= */ null);
+            /* loadBalance= */ null,
+            /* generation= */ null);
     return new PlacementResult(
         placement,
         slots,

@@ -10,10 +10,14 @@ package dev.sparkmoe.core.generate;
  * @param ttftMillis each row's time to first token
  * @param tpotMillis each row's time per output token after the first (rows with two or more)
  */
+@SuppressWarnings("ArrayRecordComponent") // report values, built once
 public record GenerationStats(
     long outputTokens,
     long nanos,
     long peakKvCacheBytes,
     int[] batchSizes,
     float[] ttftMillis,
-    float[] tpotMillis) {}
+    float[] tpotMillis)
+    implements java.io.Serializable {
+  private static final long serialVersionUID = 1L;
+}

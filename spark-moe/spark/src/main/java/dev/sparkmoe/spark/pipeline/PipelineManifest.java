@@ -18,6 +18,7 @@ import java.io.Serializable;
  * @param partitions token-owner partitions
  * @param invalidTokens what to do with a row whose tokens the model cannot take
  * @param runId the run's random id: executors restart their heap high-water marks for a new run
+ * @param generate the settings of kind {@code generate}; null for the other kinds
  */
 record PipelineManifest(
     String modelPath,
@@ -28,7 +29,8 @@ record PipelineManifest(
     PlacementPlan placement,
     int partitions,
     InvalidTokenPolicy invalidTokens,
-    long runId)
+    long runId,
+    GenerateSettings generate)
     implements Serializable {
   private static final long serialVersionUID = 1L;
 
@@ -43,7 +45,8 @@ record PipelineManifest(
         plan,
         partitions,
         invalidTokens,
-        runId);
+        runId,
+        generate);
   }
 
   ExecutorRuntime runtime() {

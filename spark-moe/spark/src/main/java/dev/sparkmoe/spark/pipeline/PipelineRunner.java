@@ -2,6 +2,7 @@ package dev.sparkmoe.spark.pipeline;
 
 import dev.sparkmoe.core.Checks;
 import dev.sparkmoe.core.backend.ExpertBackends;
+import dev.sparkmoe.core.forward.OutputKind;
 import dev.sparkmoe.core.model.ModelConfig;
 import dev.sparkmoe.core.model.MoeModel;
 import dev.sparkmoe.core.nn.ComputeDtype;
@@ -47,7 +48,7 @@ final class PipelineRunner {
     checkInTaskCapacity();
     List<ExecutorSlot> executors = ClusterProbe.probe(spark);
     int numSlots = options.slots().orElseGet(() -> defaultSlots(spark, executors));
-    Dataset<Row> selected = input.select(options.idColumn(), options.tokensColumn());
+    Dataset<Row> selected = input.select(columns(input));
     BalancedPlacement balanced =
         BalancedPlacement.plan(
             options.placement(),
@@ -60,6 +61,7 @@ final class PipelineRunner {
     // In-task, each owner partition is its own expert slot; it is not pinned to an executor.
     List<String> slotLocations =
         slotLocations(executors, isInTask(balanced.plan()) ? partitions : numSlots);
+    checkGenerate(balanced.plan());
     PipelineManifest manifest = manifest(balanced.plan(), partitions);
 
     CapacityPass capacity = CapacityPass.of(options.balance(), config);
@@ -81,7 +83,8 @@ final class PipelineRunner {
                 waveStats,
                 config,
                 LoadBalanceReport.of(run.placement(), options.balance(), capacity))
-            .withMemory(ReportBuilder.memory(waveStats.stats(), waves.count(), waves.waveRows()));
+            .withMemory(ReportBuilder.memory(waveStats.stats(), waves.count(), waves.waveRows()))
+            .withGeneration(GenerationReport.of(waveStats.generation(), wallNanos));
     return new MoeInference.MoeRun(
         spark.createDataFrame(out, OutputSchema.of(id, options.kind())), report);
   }
@@ -141,7 +144,8 @@ final class PipelineRunner {
         placement,
         partitions,
         options.invalidTokens(),
-        ThreadLocalRandom.current().nextLong());
+        ThreadLocalRandom.current().nextLong(),
+        options.generate());
   }
 
   /** The waves' persisted outputs, and the manifest and placement the last wave ran with. */
@@ -210,12 +214,15 @@ final class PipelineRunner {
     CollectionAccumulator<TaskStat> stats = new CollectionAccumulator<>();
     spark.sparkContext().register(stats, "spark-moe task statistics");
     RunRecorder recorder = new RunRecorder(manifest.placement().numLayers());
+    CollectionAccumulator<InTaskGenerate.Stat> generation = new CollectionAccumulator<>();
+    spark.sparkContext().register(generation, "spark-moe generation statistics");
     JavaRDD<Row> out =
         isInTask(manifest.placement())
-            ? new InTaskJob(manifest, stats, recorder).run(waves.wave(wave))
+            ? new InTaskJob(manifest, stats, recorder, generation).run(waves.wave(wave))
             : new PipelineJob(manifest, slotLocations, stats, recorder, capacity)
                 .run(waves.wave(wave));
     waveStats.add(stats.value(), recorder.layerNanos());
+    waveStats.addGeneration(generation.value());
     return out;
   }
 
@@ -230,6 +237,24 @@ final class PipelineRunner {
         options.balance().capacityFactor().orElse(0));
   }
 
+  /** The id and tokens, then for generate the per-row sampling columns present. */
+  private org.apache.spark.sql.Column[] columns(Dataset<Row> input) {
+    List<String> names = new ArrayList<>(List.of(options.idColumn(), options.tokensColumn()));
+    if (options.generate() != null) {
+      names.addAll(options.generate().rowColumns());
+    }
+    return names.stream().map(input::col).toArray(org.apache.spark.sql.Column[]::new);
+  }
+
+  /** Generation keeps each row's KV cache in its task: the exchanged placements cannot run it. */
+  private void checkGenerate(PlacementPlan plan) {
+    Checks.checkArgument(
+        options.kind() != OutputKind.GENERATE || isInTask(plan),
+        "Cannot run kind generate with placement %s: generate runs in-task (--placement in-task)"
+            + " or through the expert service (--mode service)",
+        plan.policy().cliName());
+  }
+
   private static boolean isInTask(PlacementPlan plan) {
     return plan.policy().kind() == PlacementPolicy.Kind.IN_TASK;
   }
@@ -237,9 +262,12 @@ final class PipelineRunner {
   /** The requested policy, or under {@code auto} the planner's choice for the slots at hand. */
   private PlacementPolicy policy(
       SparkSession spark, ModelConfig config, List<ExecutorSlot> executors, int numSlots) {
-    return options.placement().kind() == PlacementPolicy.Kind.AUTO
-        ? AutoPlacement.choose(spark, config, executors, numSlots, options.activationDtype())
-        : options.placement();
+    if (options.placement().kind() != PlacementPolicy.Kind.AUTO) {
+      return options.placement();
+    }
+    return options.kind() == OutputKind.GENERATE
+        ? AutoPlacement.chooseForGenerate(spark, config)
+        : AutoPlacement.choose(spark, config, executors, numSlots, options.activationDtype());
   }
 
   /** One slot per GPU when executors have GPUs, else one per task slot of the cluster. */

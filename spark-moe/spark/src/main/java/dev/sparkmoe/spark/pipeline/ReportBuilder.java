@@ -64,7 +64,8 @@ final class ReportBuilder {
         layers,
         executors(stats),
         /* memory= */ null, // PipelineRunner adds it, from the waves and the tasks' heap marks
-        loadBalance);
+        loadBalance,
+        /* generation= */ null); // PipelineRunner adds it for kind generate
   }
 
   private static List<RunReport.SlotRun> slotRuns(

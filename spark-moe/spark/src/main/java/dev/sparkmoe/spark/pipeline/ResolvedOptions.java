@@ -8,7 +8,8 @@ import java.util.Optional;
 
 /**
  * {@link MoeInference}'s settings after precedence was applied; partitions, slots and the wave size
- * may stay open (the input's partitions, the cluster's slots, one wave).
+ * may stay open (the input's partitions, the cluster's slots, one wave). {@code generate} is null
+ * unless the kind is {@code generate}.
  */
 record ResolvedOptions(
     String modelPath,
@@ -23,4 +24,5 @@ record ResolvedOptions(
     Optional<Integer> slots,
     InvalidTokenPolicy invalidTokens,
     Optional<Long> waveRows,
-    LoadBalanceOptions balance) {}
+    LoadBalanceOptions balance,
+    GenerateSettings generate) {}

@@ -27,6 +27,7 @@ import java.util.List;
  * @param executors expert loads per executor
  * @param memory waves and JVM heap high-water marks; null in reports written before waves existed
  * @param loadBalance the measured routing load and what placement did with it
+ * @param generation latency, throughput and KV cache of kind {@code generate}; null for the others
  */
 public record RunReport(
     String model,
@@ -43,7 +44,8 @@ public record RunReport(
     List<Layer> layers,
     List<Executor> executors,
     Memory memory,
-    LoadBalance loadBalance) {
+    LoadBalance loadBalance,
+    GenerationReport generation) {
 
   /**
    * One layer.
@@ -135,7 +137,28 @@ public record RunReport(
         layers,
         executors,
         value,
-        loadBalance);
+        loadBalance,
+        generation);
+  }
+
+  public RunReport withGeneration(GenerationReport value) {
+    return new RunReport(
+        model,
+        placement,
+        backend,
+        activationDtype,
+        partitions,
+        slotLocations,
+        rows,
+        tokens,
+        skippedRows,
+        wallSeconds,
+        tokensPerSecond,
+        layers,
+        executors,
+        memory,
+        loadBalance,
+        value);
   }
 
   /**

@@ -70,7 +70,8 @@ public final class RunReports {
             new RunReport.Executor("0", experts / 2, List.of("0")),
             new RunReport.Executor("1", experts - experts / 2, List.of("1"))),
         new RunReport.Memory(1, 0, 1L << 30, 1L << 29, List.of()),
-        /* loadBalance= */ null);
+        /* loadBalance= */ null,
+        /* generation= */ null);
   }
 
   /** {@code base} with another model path, size, timing, layers and executors. */
@@ -97,7 +98,8 @@ public final class RunReports {
         layers,
         executors,
         base.memory(),
-        base.loadBalance());
+        base.loadBalance(),
+        base.generation());
   }
 
   private static long[] split(Random random, long total, int parts) {
