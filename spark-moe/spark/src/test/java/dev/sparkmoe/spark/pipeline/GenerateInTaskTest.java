@@ -202,6 +202,37 @@ class GenerateInTaskTest {
   }
 
   @Test
+  void sqlAndTheDataSourceGenerateAsTheApiDoes() {
+    input.createOrReplaceTempView("prompts");
+    Map<Long, Row> api = byId(generate().option("max-new-tokens", "3").run(input).rows());
+    Map<Long, Row> sql =
+        byId(
+            spark.sql(
+                String.format(
+                    "SELECT * FROM moe_infer('%s', 'prompts', 'generate', 'max-new-tokens=3;"
+                        + " temperature=0')",
+                    model)));
+    Map<Long, Row> source =
+        byId(
+            spark
+                .read()
+                .format("moe")
+                .option("model", model)
+                .option("input", "prompts")
+                .option("kind", "generate")
+                .option("max-new-tokens", "3")
+                .load());
+    for (long id = 0; id < ROWS; id++) {
+      assertThat(outputTokens(sql.get(id)))
+          .as("moe_infer, row %d", id)
+          .containsExactly(outputTokens(api.get(id)));
+      assertThat(outputTokens(source.get(id)))
+          .as("format(moe), row %d", id)
+          .containsExactly(outputTokens(api.get(id)));
+    }
+  }
+
+  @Test
   void theShufflePlacementsRefuseGenerate() {
     assertThatThrownBy(() -> generate().placement("shared-layers").slots(2).run(input))
         .hasMessage(
