@@ -45,7 +45,18 @@ class GenerateParityTest {
   @TempDir static Path temp;
   private static long seed;
   private static List<int[]> rows;
+  private static final List<String> MODELS =
+      List.of(
+          "mixtral-f32",
+          "qwen2_moe-f32",
+          "qwen2_moe-bf16",
+          "qwen3_moe-f32",
+          "qwen3_moe-bf16",
+          "olmoe-f32",
+          "olmoe-bf16");
+
   private static Map<String, HuggingFaceOracle.GeneratedModel> models;
+  private static Map<String, HuggingFaceOracle.Greedy> greedy;
 
   @BeforeAll
   static void generate() {
@@ -59,22 +70,17 @@ class GenerateParityTest {
       }
       rows.add(row);
     }
+    HuggingFaceOracle oracle = HuggingFaceOracle.locate();
     models = new HashMap<>();
-    for (HuggingFaceOracle.GeneratedModel model :
-        HuggingFaceOracle.locate()
-            .generate(
-                temp,
-                seed,
-                rows,
-                List.of(
-                    "mixtral-f32",
-                    "qwen2_moe-f32",
-                    "qwen2_moe-bf16",
-                    "qwen3_moe-f32",
-                    "qwen3_moe-bf16",
-                    "olmoe-f32",
-                    "olmoe-bf16"))) {
+    greedy = new HashMap<>();
+    List<Path> dirs = new ArrayList<>();
+    for (HuggingFaceOracle.GeneratedModel model : oracle.generate(temp, seed, rows, MODELS)) {
       models.put(model.name(), model);
+      dirs.add(model.directory());
+    }
+    List<HuggingFaceOracle.Greedy> results = oracle.greedy(dirs, rows, MAX_NEW_TOKENS);
+    for (int m = 0; m < MODELS.size(); m++) {
+      greedy.put(MODELS.get(m), results.get(m));
     }
   }
 
@@ -92,8 +98,7 @@ class GenerateParityTest {
   void greedyMatchesTransformersGenerate(String name) {
     Path dir = models.get(name).directory();
     String label = name + " (seed " + seed + ")";
-    HuggingFaceOracle.Greedy expected =
-        HuggingFaceOracle.locate().greedy(dir, rows, MAX_NEW_TOKENS);
+    HuggingFaceOracle.Greedy expected = greedy.get(name);
     int[] eos = EosTokens.read(dir);
     assertThat(eos)
         .as(label + ": eos ids as transformers found them")
