@@ -134,9 +134,12 @@ public final class BatchGenerator {
       peakBytes = Math.max(peakBytes, allocatedBytes(active));
       long now = System.nanoTime();
       List<Active> still = new ArrayList<>();
+      float[] logits = head.lastLogits(hidden);
+      int vocab = config.vocabSize();
       for (int r = 0; r < active.size(); r++) {
         Active row = active.get(r);
-        Generation finished = step(row, head.lastLogits(hidden, r), now - start);
+        float[] rowLogits = Arrays.copyOfRange(logits, r * vocab, (r + 1) * vocab);
+        Generation finished = step(row, rowLogits, now - start);
         outputTokens++;
         if (finished == null) {
           still.add(row);
