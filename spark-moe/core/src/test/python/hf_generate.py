@@ -33,6 +33,8 @@ from safetensors.torch import load_file, save_file
 from transformers import (
     DeepseekV3Config,
     DeepseekV3ForCausalLM,
+    MixtralConfig,
+    MixtralForCausalLM,
     OlmoeConfig,
     OlmoeForCausalLM,
     Qwen2MoeConfig,
@@ -46,6 +48,9 @@ COMMON = dict(vocab_size=160, hidden_size=48, rms_norm_eps=1e-6, max_position_em
 # name -> (config class, model class, dtype, config keys). Each family has an F32 and a BF16 variant that differ
 # in every switch the family has (normalization, biases, dense layers, shared experts, tying, groups, ...).
 MODELS = {
+    "mixtral-f32": (MixtralConfig, MixtralForCausalLM, torch.float32, dict(
+        num_hidden_layers=2, num_attention_heads=4, num_key_value_heads=2, num_local_experts=8,
+        num_experts_per_tok=2, intermediate_size=32, rope_theta=1e6)),
     "qwen2_moe-f32": (Qwen2MoeConfig, Qwen2MoeForCausalLM, torch.float32, dict(
         num_hidden_layers=3, num_attention_heads=4, num_key_value_heads=2, num_experts=8, num_experts_per_tok=2,
         moe_intermediate_size=32, shared_expert_intermediate_size=40, intermediate_size=56, mlp_only_layers=[1],

@@ -120,7 +120,8 @@ class PlacementComparisonTest {
             "asked for: placement " + placement,
             /* loadSeconds= */ 0.2,
             /* loadBlockedSeconds= */ 0.1,
-            /* exchange= */ null);
+            /* exchange= */ null,
+            /* generation= */ null);
     return new PlacementResult(
         placement,
         slots,

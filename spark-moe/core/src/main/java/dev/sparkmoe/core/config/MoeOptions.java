@@ -179,7 +179,54 @@ public final class MoeOptions {
       builder("kind", OutputKind.class, (k, v) -> OutputKind.parse(v))
           .defaultValue("embedding")
           .deprecatedAliases("output")
-          .doc("Output kind: embedding, next-token, score or hidden");
+          .doc("Output kind: embedding, next-token, score, hidden or generate");
+  public static final MoeOption<Integer> MAX_NEW_TOKENS =
+      builder("max-new-tokens", Integer.class, OptionParsers::positive)
+          .defaultValue("16")
+          .doc("generate: at most this many new tokens per row (column max_new_tokens per row)");
+  public static final MoeOption<Integer> MIN_NEW_TOKENS =
+      builder("min-new-tokens", Integer.class, OptionParsers::nonNegative)
+          .defaultValue("0")
+          .doc("generate: no end-of-sequence or stop id before this many new tokens");
+  public static final MoeOption<Double> TEMPERATURE =
+      builder("temperature", Double.class, OptionParsers::number)
+          .defaultValue("0")
+          .doc("generate: 0 is greedy, else sampling at this temperature");
+  public static final MoeOption<Integer> TOP_K =
+      builder("top-k", Integer.class, OptionParsers::nonNegative)
+          .defaultValue("0")
+          .doc("generate: sample among the k most likely tokens (0: all)");
+  public static final MoeOption<Double> TOP_P =
+      builder("top-p", Double.class, OptionParsers::number)
+          .defaultValue("1")
+          .doc(
+              "generate: sample among the most likely tokens whose probability reaches p (1: all)");
+  public static final MoeOption<Double> MIN_P =
+      builder("min-p", Double.class, OptionParsers::number)
+          .defaultValue("0")
+          .doc("generate: drop tokens less likely than min-p times the most likely (0: none)");
+  public static final MoeOption<Long> SEED =
+      builder("seed", Long.class, OptionParsers::longInteger)
+          .defaultValue("0")
+          .doc(
+              "generate: sampling seed; a row's draws depend only on (seed, row id, step), not on"
+                  + " partitions or waves");
+  public static final MoeOption<int[]> STOP_TOKEN_IDS =
+      builder("stop-token-ids", int[].class, OptionParsers::tokenIds)
+          .defaultValue("none")
+          .doc("generate: token ids that end a row (kept as its last token), e.g. 2,32000");
+  public static final MoeOption<Boolean> IGNORE_EOS =
+      builder("ignore-eos", Boolean.class, OptionParsers::bool)
+          .defaultValue("false")
+          .doc(
+              "generate: treat the model's eos_token_id (generation_config.json, else config.json)"
+                  + " as an ordinary token");
+  public static final MoeOption<Long> KV_CACHE_MEMORY =
+      builder("kv-cache-memory", Long.class, OptionParsers::bytes)
+          .defaultValue("1g")
+          .doc(
+              "generate: KV-cache bytes per task; rows are admitted while their prompt and longest"
+                  + " answer fit, and leave when they finish");
   public static final MoeOption<ClusterSpec> CLUSTER =
       builder("cluster", ClusterSpec.class, (k, v) -> ClusterPresets.parse(v))
           .scope(Scope.SESSION)
@@ -239,6 +286,16 @@ public final class MoeOptions {
           SLOT_MEMORY,
           BATCH_ROWS,
           KIND,
+          MAX_NEW_TOKENS,
+          MIN_NEW_TOKENS,
+          TEMPERATURE,
+          TOP_K,
+          TOP_P,
+          MIN_P,
+          SEED,
+          STOP_TOKEN_IDS,
+          IGNORE_EOS,
+          KV_CACHE_MEMORY,
           CLUSTER,
           CUDA_DEVICE,
           CUDA_DTYPE,

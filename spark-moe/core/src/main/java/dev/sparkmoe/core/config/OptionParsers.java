@@ -108,6 +108,61 @@ public final class OptionParsers {
     };
   }
 
+  /** A finite number; its range is checked where it is used. */
+  public static double number(String name, String value) {
+    try {
+      double parsed = Double.parseDouble(value.trim());
+      if (Double.isFinite(parsed)) {
+        return parsed;
+      }
+    } catch (NumberFormatException e) {
+      // falls through to the message below
+    }
+    throw new IllegalArgumentException(
+        String.format("Invalid %s: %s (expected: a number)", name, value));
+  }
+
+  /** Any long integer. */
+  public static long longInteger(String name, String value) {
+    try {
+      return Long.parseLong(value.trim());
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException(
+          String.format("Invalid %s: %s (expected: an integer)", name, value), e);
+    }
+  }
+
+  /** {@code true} or {@code false}, case-insensitively. */
+  public static boolean bool(String name, String value) {
+    String v = value.trim().toLowerCase(Locale.ROOT);
+    if (!v.equals("true") && !v.equals("false")) {
+      throw new IllegalArgumentException(
+          String.format("Invalid %s: %s (expected: true or false)", name, value));
+    }
+    return v.equals("true");
+  }
+
+  /** Token ids separated by commas (blanks allowed; brackets ignored); empty for none. */
+  public static int[] tokenIds(String name, String value) {
+    String v = value.replace("[", "").replace("]", "").trim();
+    if (v.isEmpty() || v.equalsIgnoreCase("none")) {
+      return new int[0];
+    }
+    String[] parts = v.split(",");
+    int[] ids = new int[parts.length];
+    for (int i = 0; i < parts.length; i++) {
+      Integer id = parseInt(parts[i]);
+      if (id == null || id < 0) {
+        throw new IllegalArgumentException(
+            String.format(
+                "Invalid %s: %s (expected: token ids >= 0 separated by commas, e.g. 2,32000)",
+                name, value));
+      }
+      ids[i] = id;
+    }
+    return ids;
+  }
+
   private static Integer parseInt(String value) {
     try {
       return Integer.parseInt(value.trim());

@@ -6,11 +6,13 @@ import dev.sparkmoe.core.backend.ResidentExpert;
 import dev.sparkmoe.core.forward.DecoderLoop;
 import dev.sparkmoe.core.forward.FinalHidden;
 import dev.sparkmoe.core.forward.MoeBlock;
+import dev.sparkmoe.core.nn.KvCache;
 import dev.sparkmoe.core.pipeline.OwnerState;
 import dev.sparkmoe.core.routing.Routing;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.IntConsumer;
+import java.util.function.Supplier;
 
 /**
  * A token owner that computes every expert itself: the {@link DecoderLoop} over a partition's rows
@@ -29,7 +31,12 @@ public final class InTaskSide {
   private final IntConsumer prefetch;
 
   /** What the partition did for one layer, as an exchange's owner and expert sides count it. */
-  public record LayerStats(int layer, OwnerStats owner, ExpertStats experts) {}
+  public record LayerStats(int layer, OwnerStats owner, ExpertStats experts) {
+    /** Counts and times of both added up. */
+    public LayerStats plus(LayerStats other) {
+      return new LayerStats(layer, owner.plus(other.owner), experts.plus(other.experts));
+    }
+  }
 
   /**
    * @param experts the resident experts; called once per (layer, expert) a layer routes to
@@ -66,10 +73,48 @@ public final class InTaskSide {
   }
 
   private LayerStats layer(OwnerState state, int layer, float[] x, long skippedRows) {
+    return layer(
+        layer,
+        state.residual(),
+        state.numTokens(),
+        skippedRows,
+        () -> loop.layer(layer, state.residual(), state.rowOffsets(), x),
+        x);
+  }
+
+  /**
+   * Runs every layer over the new tokens of rows whose earlier positions {@code caches} hold (a
+   * prompt on an empty cache, or one new token), the generator's forward step.
+   *
+   * @param totals per layer, what this step did is added to what it holds (null entries start it)
+   */
+  public FinalHidden forwardCached(List<int[]> rows, KvCache[] caches, LayerStats[] totals) {
+    int[] offsets = DecoderLoop.rowOffsets(rows);
+    float[] residual = loop.embed(rows);
+    float[] x = new float[residual.length];
+    int numTokens = offsets[offsets.length - 1];
+    for (int layer = 0; layer < totals.length; layer++) {
+      prefetch.accept(layer + 1);
+      int l = layer;
+      LayerStats step =
+          layer(
+              layer, residual, numTokens, 0, () -> loop.layer(l, residual, offsets, caches, x), x);
+      totals[layer] = totals[layer] == null ? step : totals[layer].plus(step);
+    }
+    return loop.finish(residual, offsets);
+  }
+
+  private LayerStats layer(
+      int layer,
+      float[] residual,
+      int numTokens,
+      long skippedRows,
+      Supplier<Routing> tokenSide,
+      float[] x) {
     long start = System.nanoTime();
-    Routing routing = loop.layer(layer, state.residual(), state.rowOffsets(), x);
+    Routing routing = tokenSide.get();
     long ownerNanos = System.nanoTime() - start;
-    OwnerStats owner = new OwnerStats(state.numTokens(), 0, 0, ownerNanos, skippedRows);
+    OwnerStats owner = new OwnerStats(numTokens, 0, 0, ownerNanos, skippedRows);
     long[] perExpert = new long[loop.config().numExperts()];
     if (routing == null) {
       return new LayerStats(layer, owner, new ExpertStats(0, 0, 0, 0, 0, 0, perExpert));
@@ -80,7 +125,7 @@ public final class InTaskSide {
     TimedSource timed = new TimedSource(experts);
     long expertStart = System.nanoTime();
     float[] moe = new MoeBlock(loop.config().hiddenSize(), backend, timed).apply(layer, routing, x);
-    DecoderLoop.addExperts(state.residual(), moe);
+    DecoderLoop.addExperts(residual, moe);
     long expertNanos = System.nanoTime() - expertStart - timed.nanos;
     return new LayerStats(
         layer,

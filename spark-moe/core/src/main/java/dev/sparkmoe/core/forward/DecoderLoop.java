@@ -2,6 +2,7 @@ package dev.sparkmoe.core.forward;
 
 import dev.sparkmoe.core.model.DenseWeights;
 import dev.sparkmoe.core.model.ModelConfig;
+import dev.sparkmoe.core.nn.KvCache;
 import dev.sparkmoe.core.nn.RmsNorm;
 import dev.sparkmoe.core.routing.Routing;
 import java.util.List;
@@ -75,6 +76,35 @@ public final class DecoderLoop {
    */
   public Routing layer(int layer, float[] residual, int[] rowOffsets, float[] x) {
     return stage.run(layer, residual, rowOffsets, x);
+  }
+
+  /**
+   * The token side of {@code layer} for rows whose earlier positions {@code caches} hold ({@link
+   * DecoderStage#run(int, float[], int[], KvCache[], float[])}).
+   */
+  public Routing layer(int layer, float[] residual, int[] rowOffsets, KvCache[] caches, float[] x) {
+    return stage.run(layer, residual, rowOffsets, caches, x);
+  }
+
+  /**
+   * Runs every layer over the new tokens of rows whose earlier positions {@code caches} hold (a
+   * whole prompt on an empty cache, or the next token), appending their keys and values.
+   *
+   * @param rows each row's new token ids, checked against the vocabulary by the caller
+   * @param caches one per row, updated
+   * @return final-normalized hidden states of the new tokens
+   */
+  public FinalHidden run(List<int[]> rows, KvCache[] caches, ExpertStep experts) {
+    int[] offsets = rowOffsets(rows);
+    float[] residual = embed(rows);
+    float[] x = new float[residual.length];
+    for (int layer = 0; layer < config.numLayers(); layer++) {
+      Routing routing = layer(layer, residual, offsets, caches, x);
+      if (routing != null) {
+        addExperts(residual, experts.apply(layer, routing, x));
+      }
+    }
+    return finish(residual, offsets);
   }
 
   /** Adds a layer's MoE output ([numTokens, hidden]) to the residual, in place. */

@@ -11,6 +11,7 @@ import dev.sparkmoe.core.nn.Bf16Gemm;
 import dev.sparkmoe.core.nn.Bf16Matrix;
 import dev.sparkmoe.core.nn.ComputeDtype;
 import dev.sparkmoe.core.nn.FeedForward;
+import dev.sparkmoe.core.nn.KvCache;
 import dev.sparkmoe.core.nn.RmsNorm;
 import dev.sparkmoe.core.nn.Rope;
 import dev.sparkmoe.core.nn.RowBlockGemm;
@@ -104,12 +105,38 @@ public final class DecoderStage {
       int layer, float[] residual, int[] rowOffsets, int[] firstPositions, float[] x) {
     LayerWeights weights = dense.layers().get(layer);
     int total = rowOffsets[rowOffsets.length - 1];
+    if (weights.hasAttention()) {
+      RmsNorm.apply(
+          residual, total, config.hiddenSize(), weights.inputNorm(), config.rmsNormEps(), x);
+      float[] delta = new float[total * config.hiddenSize()];
+      attention.applyRows(weights.attention(), x, rowOffsets, firstPositions, delta);
+      addInPlace(residual, delta);
+    }
+    return afterAttention(layer, weights, residual, total, x);
+  }
+
+  /**
+   * As {@link #run(int, float[], int[], float[])} for rows whose earlier positions {@code caches}
+   * hold (one per row): row r's tokens follow its cached ones, and their keys and values are
+   * appended to its cache ({@link Attention#applyCached}).
+   */
+  public Routing run(int layer, float[] residual, int[] rowOffsets, KvCache[] caches, float[] x) {
+    LayerWeights weights = dense.layers().get(layer);
+    int total = rowOffsets[rowOffsets.length - 1];
+    if (weights.hasAttention()) {
+      RmsNorm.apply(
+          residual, total, config.hiddenSize(), weights.inputNorm(), config.rmsNormEps(), x);
+      float[] delta = new float[total * config.hiddenSize()];
+      attention.applyCached(weights.attention(), layer, x, rowOffsets, caches, delta);
+      addInPlace(residual, delta);
+    }
+    return afterAttention(layer, weights, residual, total, x);
+  }
+
+  private Routing afterAttention(
+      int layer, LayerWeights weights, float[] residual, int total, float[] x) {
     int hidden = config.hiddenSize();
     float eps = config.rmsNormEps();
-    if (weights.hasAttention()) {
-      RmsNorm.apply(residual, total, hidden, weights.inputNorm(), eps, x);
-      addInPlace(residual, attention(weights, x, rowOffsets, firstPositions, total));
-    }
     RmsNorm.apply(residual, total, hidden, weights.postAttentionNorm(), eps, x);
     if (!weights.isMoe()) {
       addInPlace(residual, mlp(weights.mlp(), x, total));
@@ -120,13 +147,6 @@ public final class DecoderStage {
       addInPlace(residual, sharedExpert(moe, x, total));
     }
     return MoeBlock.route(routers[layer], moe.router(), x, total, hidden);
-  }
-
-  private float[] attention(
-      LayerWeights weights, float[] x, int[] rowOffsets, int[] firstPositions, int total) {
-    float[] delta = new float[total * config.hiddenSize()];
-    attention.applyRows(weights.attention(), x, rowOffsets, firstPositions, delta);
-    return delta;
   }
 
   private static float[] mlp(MlpWeights weights, float[] x, int total) {

@@ -45,9 +45,27 @@ public final class OutputHead {
     return mean;
   }
 
+  /** The logits at the row's last position: its next-token distribution, [vocab]. */
+  public float[] lastLogits(FinalHidden states, int row) {
+    return logits(states.states(), states.rowStart(row) + states.rowLength(row) - 1, 1);
+  }
+
+  /**
+   * The logits at every row's last position in one product (the LM head read once, not once per
+   * row): [numRows, vocab]; rows must not be empty.
+   */
+  public float[] lastLogits(FinalHidden states) {
+    int rows = states.numRows();
+    float[] last = new float[rows * hidden];
+    for (int r = 0; r < rows; r++) {
+      int at = (states.rowStart(r) + states.rowLength(r) - 1) * hidden;
+      System.arraycopy(states.states(), at, last, r * hidden, hidden);
+    }
+    return logits(last, 0, rows);
+  }
+
   public NextToken nextToken(FinalHidden states, int row) {
-    int last = states.rowStart(row) + states.rowLength(row) - 1;
-    float[] logits = logits(states.states(), last, 1);
+    float[] logits = lastLogits(states, row);
     int best = 0;
     for (int v = 1; v < vocab; v++) {
       if (logits[v] > logits[best]) {

@@ -12,7 +12,9 @@ public enum OutputKind {
   /** Sum over positions t ≥ 1 of log p(token_t | tokens_&lt;t), and the row's token count. */
   SCORE("score"),
   /** Final-normalized hidden state of every position. */
-  HIDDEN("hidden");
+  HIDDEN("hidden"),
+  /** New tokens from a KV-cached decoder loop, greedy or sampled, with their log-probabilities. */
+  GENERATE("generate");
 
   private final String cliName;
 

@@ -36,6 +36,11 @@ final class CounterRandom {
     return ((bits(stream, index) >>> 40) * 0x1.0p-24f) * 2f - 1f;
   }
 
+  /** Uniform in [0, 1), 53 bits. */
+  static double unit(long stream, long index) {
+    return (bits(stream, index) >>> 11) * 0x1.0p-53;
+  }
+
   /** Uniform integer in [0, bound). */
   static int below(long stream, long index, int bound) {
     return (int) (((bits(stream, index) >>> 32) * bound) >>> 32);

@@ -111,6 +111,107 @@ public final class Attention {
     addBias(out, 0, total, weights.outputBias());
   }
 
+  /**
+   * As {@link #applyRows(AttentionWeights, float[], int[], int[], float[])} for sequences whose
+   * earlier positions {@code caches} hold: sequence r's tokens start at position {@code
+   * caches[r].length(layer)}, their keys and values are appended to its cache, and its queries
+   * attend to every cached key (causal, and within the sliding window where there is one). A prompt
+   * on an empty cache (prefill) and one new token per sequence (decode) are the same call.
+   *
+   * @param caches one per sequence, {@code rowOffsets.length - 1} of them; updated
+   */
+  public void applyCached(
+      AttentionWeights weights,
+      int layer,
+      float[] x,
+      int[] rowOffsets,
+      KvCache[] caches,
+      float[] out) {
+    if (caches.length != rowOffsets.length - 1) {
+      throw new IllegalArgumentException(
+          String.format(
+              "Invalid KV caches: %d of them (expected: one per sequence, %d)",
+              caches.length, rowOffsets.length - 1));
+    }
+    int total = rowOffsets[rowOffsets.length - 1];
+    int qWidth = config.queryWidth();
+    int kvWidth = config.kvWidth();
+    PackedProjections packed = weights.packed();
+    boolean isPacked = packed != null;
+    float[] q = project(x, total, weights.query(), isPacked ? packed.query() : null, qWidth);
+    float[] k = project(x, total, weights.key(), isPacked ? packed.key() : null, kvWidth);
+    float[] v = project(x, total, weights.value(), isPacked ? packed.value() : null, kvWidth);
+    addBias(q, 0, total, weights.queryBias());
+    addBias(k, 0, total, weights.keyBias());
+    addBias(v, 0, total, weights.valueBias());
+    normalize(q, total, config.numHeads(), weights.queryNorm());
+    normalize(k, total, config.numKvHeads(), weights.keyNorm());
+    clamp(q);
+    clamp(k);
+    clamp(v);
+    float[] context = new float[total * qWidth];
+    for (int r = 0; r < caches.length; r++) {
+      int first = rowOffsets[r];
+      int n = rowOffsets[r + 1] - first;
+      if (n > 0) {
+        int position = caches[r].length(layer);
+        rope.apply(q, first * qWidth, qWidth, n, config.numHeads(), position);
+        rope.apply(k, first * kvWidth, kvWidth, n, config.numKvHeads(), position);
+        caches[r].append(layer, slice(k, first, n, kvWidth), slice(v, first, n, kvWidth), n);
+        attendCached(slice(q, first, n, qWidth), caches[r], layer, n, position, context, first);
+      }
+    }
+    multiply(
+        context,
+        total,
+        qWidth,
+        weights.output(),
+        isPacked ? packed.output() : null,
+        config.hiddenSize(),
+        out);
+    addBias(out, 0, total, weights.outputBias());
+  }
+
+  /**
+   * The context of {@code n} queries at positions {@code [position, position + n)} against the
+   * {@code position + n} cached keys, into rows {@code [firstRow, firstRow + n)} of context.
+   */
+  private void attendCached(
+      float[] q, KvCache cache, int layer, int n, int position, float[] context, int firstRow) {
+    int headDim = config.headDim();
+    int qWidth = config.queryWidth();
+    int keysTotal = position + n;
+    float[] scores = new float[n * keysTotal];
+    float[] headContext = new float[n * headDim];
+    float[][] queries = splitHeads(q, n, config.numHeads());
+    int groupSize = config.numHeads() / config.numKvHeads();
+    for (int head = 0; head < config.numHeads(); head++) {
+      int kvHead = head / groupSize;
+      Gemm.multiplyTransposed(
+          queries[head], n, headDim, cache.keys(layer, kvHead), keysTotal, scores);
+      for (int i = 0; i < n; i++) {
+        softmaxRow(scores, i * keysTotal, position + i, keysTotal);
+      }
+      Gemm.multiply(
+          scores,
+          0,
+          keysTotal,
+          n,
+          keysTotal,
+          cache.values(layer, kvHead),
+          0,
+          headDim,
+          headDim,
+          headContext,
+          0,
+          headDim);
+      for (int i = 0; i < n; i++) {
+        System.arraycopy(
+            headContext, i * headDim, context, (firstRow + i) * qWidth + head * headDim, headDim);
+      }
+    }
+  }
+
   /** RoPE from {@code firstPosition}, then causal attention: one sequence's [n, qWidth] context. */
   private float[] attendSequence(float[] q, float[] k, float[] v, int n, int firstPosition) {
     rope.apply(q, 0, config.queryWidth(), n, config.numHeads(), firstPosition);
@@ -227,7 +328,14 @@ public final class Attention {
 
   /** Scales row {@code i}, masks keys after {@code i} (and outside the window), softmax in f32. */
   private void softmaxCausalRow(float[] scores, int i, int n) {
-    int base = i * n;
+    softmaxRow(scores, i * n, i, n);
+  }
+
+  /**
+   * The row at {@code base} of a [*, n] score matrix for a query at position {@code i}: scaled,
+   * keys after {@code i} and outside the window masked, softmax in f32.
+   */
+  private void softmaxRow(float[] scores, int base, int i, int n) {
     int window = config.slidingWindow();
     int first = window > 0 ? Math.max(0, i - window + 1) : 0;
     float max = Float.NEGATIVE_INFINITY;

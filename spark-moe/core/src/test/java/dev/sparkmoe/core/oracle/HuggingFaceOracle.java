@@ -214,11 +214,94 @@ public final class HuggingFaceOracle {
           List.copyOf(ids),
           List.copyOf(decoded),
           out.path("vocab_size").asInt());
+
     } catch (IOException e) {
       throw new UncheckedIOException(e);
     } finally {
       deleteRecursively(work);
     }
+  }
+
+  /**
+   * One row of {@code transformers}' greedy generation.
+   *
+   * @param tokens the new tokens
+   * @param logprobs each one's log-probability under the step's unmodified distribution
+   * @param gaps the difference of the step's two best log-probabilities
+   */
+  public record GreedyRow(int[] tokens, double[] logprobs, double[] gaps) {}
+
+  /** {@code transformers}' greedy generation of each row, and the end-of-sequence ids it used. */
+  public record Greedy(int[] eosTokenIds, List<GreedyRow> rows) {}
+
+  /**
+   * Runs each row alone through {@code model.generate(do_sample=False, max_new_tokens=N)} on each
+   * checkpoint of {@code modelDirs} ({@code hf_greedy.py}, one Python process); the results in the
+   * order of the directories.
+   */
+  public List<Greedy> greedy(List<Path> modelDirs, List<int[]> rows, int maxNewTokens) {
+    for (Path dir : modelDirs) {
+      checkArguments(dir, rows);
+    }
+    Path work = createTempDirectory();
+    try {
+      Path rowsFile = work.resolve("rows.json");
+      Path outFile = work.resolve("out.json");
+      JSON.writeValue(rowsFile.toFile(), Map.of("rows", rows));
+      List<String> command =
+          new ArrayList<>(
+              List.of(
+                  python.toString(),
+                  script.resolveSibling("hf_greedy.py").toString(),
+                  "--rows",
+                  rowsFile.toString(),
+                  "--max-new-tokens",
+                  Integer.toString(maxNewTokens),
+                  "--out",
+                  outFile.toString()));
+      modelDirs.forEach(d -> command.add(d.toAbsolutePath().toString()));
+      runProcess(command, work.resolve("output.txt"), "transformers generate on " + modelDirs);
+      List<Greedy> models = new ArrayList<>();
+      for (JsonNode model : JSON.readTree(outFile.toFile()).path("models")) {
+        models.add(greedy(model));
+      }
+      return List.copyOf(models);
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    } finally {
+      deleteRecursively(work);
+    }
+  }
+
+  private static Greedy greedy(JsonNode model) {
+    List<GreedyRow> result = new ArrayList<>();
+    for (JsonNode row : model.path("rows")) {
+      result.add(
+          new GreedyRow(
+              ints(row.path("tokens")), doubles(row.path("logprobs")), doubles(row.path("gaps"))));
+    }
+    JsonNode eos = model.path("eos_token_id");
+    int[] eosIds =
+        eos.isNull() || eos.isMissingNode()
+            ? new int[0]
+            : eos.isArray() ? ints(eos) : new int[] {eos.asInt()};
+    return new Greedy(eosIds, List.copyOf(result));
+  }
+
+  private static int[] ints(JsonNode values) {
+    int[] array = new int[values.size()];
+    for (int i = 0; i < array.length; i++) {
+      array[i] = values.get(i).asInt();
+    }
+    return array;
+  }
+
+  private static double[] doubles(JsonNode values) {
+    double[] array = new double[values.size()];
+    for (int i = 0; i < array.length; i++) {
+      array[i] = values.get(i).asDouble();
+    }
+    return array;
   }
 
   /**

@@ -3,6 +3,7 @@ package dev.sparkmoe.spark.infer;
 import dev.sparkmoe.core.forward.FinalHidden;
 import dev.sparkmoe.core.forward.OutputHead;
 import dev.sparkmoe.core.forward.OutputKind;
+import dev.sparkmoe.core.generate.Generation;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.RowFactory;
 
@@ -24,6 +25,8 @@ public final class OutputRows {
         yield RowFactory.create(id, score.logLikelihood(), score.numTokens());
       }
       case HIDDEN -> RowFactory.create(id, head.hidden(states, index));
+      case GENERATE ->
+          throw new IllegalStateException("Cannot output kind generate from hidden states");
     };
   }
 
@@ -32,6 +35,18 @@ public final class OutputRows {
     return switch (kind) {
       case EMBEDDING, HIDDEN -> RowFactory.create(id, null);
       case NEXT_TOKEN, SCORE -> RowFactory.create(id, null, null);
+      case GENERATE -> RowFactory.create(id, null, null, null, null, null);
     };
+  }
+
+  /** The output row of kind {@code generate}. */
+  public static Row generated(Object id, Generation generation) {
+    return RowFactory.create(
+        id,
+        generation.tokens(),
+        generation.logprobs(),
+        generation.finishReason().outputName(),
+        generation.numInputTokens(),
+        generation.numOutputTokens());
   }
 }

@@ -24,6 +24,13 @@ public final class OutputSchema {
               .add("score", DataTypes.DoubleType, true)
               .add("num_tokens", DataTypes.IntegerType, true);
       case HIDDEN -> schema.add("hidden", DataTypes.createArrayType(floats(), false), true);
+      case GENERATE ->
+          schema
+              .add("output_tokens", DataTypes.createArrayType(DataTypes.IntegerType, false), true)
+              .add("output_logprobs", floats(), true)
+              .add("finish_reason", DataTypes.StringType, true)
+              .add("num_input_tokens", DataTypes.IntegerType, true)
+              .add("num_output_tokens", DataTypes.IntegerType, true);
     };
   }
 

@@ -80,6 +80,24 @@ final class AutoPlacement {
     return new Choice(chosen, reason);
   }
 
+  /**
+   * {@code --placement auto} for {@code --kind generate}: in-task when every expert fits an
+   * executor, else a failure naming the ways generation runs.
+   */
+  static PlacementPolicy chooseForGenerate(SparkSession spark, ModelConfig config) {
+    long memory = executorMemoryBytes(spark);
+    if (!Planner.inTaskFits(ModelShape.of("model", config, 4), memory)) {
+      throw new IllegalArgumentException(
+          String.format(
+              "Cannot run kind generate with placement auto: the experts need more than %.0f%% of"
+                  + " the executor's %d MB, and generate runs in-task (--placement in-task) or"
+                  + " through the expert service (--mode service)",
+              Planner.IN_TASK_MEMORY_FRACTION * 100, memory >> 20));
+    }
+    LOG.info("spark-moe: placement auto chose in-task for generate (every expert fits a task)");
+    return PlacementPolicy.IN_TASK;
+  }
+
   /** One executor's heap: {@code spark.executor.memory}, or in local mode the driver's own. */
   static long executorMemoryBytes(SparkSession spark) {
     return spark.sparkContext().isLocal()

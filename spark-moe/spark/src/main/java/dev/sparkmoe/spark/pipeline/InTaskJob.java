@@ -1,5 +1,6 @@
 package dev.sparkmoe.spark.pipeline;
 
+import dev.sparkmoe.core.forward.OutputKind;
 import java.util.List;
 import org.apache.spark.api.java.JavaRDD;
 import org.apache.spark.sql.Row;
@@ -15,19 +16,31 @@ final class InTaskJob {
   private final PipelineManifest manifest;
   private final CollectionAccumulator<TaskStat> stats;
   private final RunRecorder recorder;
+  private final CollectionAccumulator<InTaskGenerate.Stat> generation;
 
+  /**
+   * @param generation receives each partition's generation statistics with kind {@code generate}
+   */
   InTaskJob(
-      PipelineManifest manifest, CollectionAccumulator<TaskStat> stats, RunRecorder recorder) {
+      PipelineManifest manifest,
+      CollectionAccumulator<TaskStat> stats,
+      RunRecorder recorder,
+      CollectionAccumulator<InTaskGenerate.Stat> generation) {
     this.manifest = manifest;
     this.stats = stats;
     this.recorder = recorder;
+    this.generation = generation;
   }
 
   /** Runs every layer and returns the (persisted, materialized) output rows. */
   JavaRDD<Row> run(JavaRDD<Row> rows) {
     PipelineManifest m = manifest;
     CollectionAccumulator<TaskStat> acc = stats;
-    JavaRDD<Row> out = rows.mapPartitionsWithIndex((p, it) -> InTaskTask.run(m, p, it, acc), true);
+    CollectionAccumulator<InTaskGenerate.Stat> gen = generation;
+    JavaRDD<Row> out =
+        m.kind() == OutputKind.GENERATE
+            ? rows.mapPartitionsWithIndex((p, it) -> InTaskGenerate.run(m, p, it, acc, gen), true)
+            : rows.mapPartitionsWithIndex((p, it) -> InTaskTask.run(m, p, it, acc), true);
     out.persist(StorageLevel.MEMORY_AND_DISK());
     out.count();
     List<TaskStat> done = TaskStats.latest(stats.value());

@@ -14,6 +14,7 @@ import java.util.Map;
 import org.apache.spark.sql.Dataset;
 import org.apache.spark.sql.Row;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.StructType;
 
 /**
  * The public entry point: expert-parallel inference over a tokenized table.
@@ -95,7 +96,11 @@ public final class MoeInference {
     return kind(value.cliName());
   }
 
-  /** {@code embedding} (default), {@code next-token}, {@code score} or {@code hidden}. */
+  /**
+   * {@code embedding} (default), {@code next-token}, {@code score}, {@code hidden} or {@code
+   * generate} (new tokens through a KV cache, with the sampling options; placement {@code in-task}
+   * unless another is given).
+   */
   public MoeInference kind(String value) {
     return option(MoeOptions.KIND.key(), value);
   }
@@ -253,23 +258,24 @@ public final class MoeInference {
 
   /** Runs the pipeline and returns the output rows with the run report. */
   public MoeRun run(Dataset<Row> input) {
-    return new PipelineRunner(resolve(input.sparkSession())).run(input);
+    return new PipelineRunner(resolve(input.sparkSession(), input.schema())).run(input);
   }
 
   /** The output rows of a run and its report. */
   public record MoeRun(Dataset<Row> rows, RunReport report) {}
 
   /** Applies the precedence: this call's options, then the session conf, then defaults. */
-  ResolvedOptions resolve(SparkSession spark) {
+  ResolvedOptions resolve(SparkSession spark, StructType schema) {
     SessionOptions settings = SessionOptions.of(spark, options);
+    OutputKind kind = settings.value(MoeOptions.KIND);
     return new ResolvedOptions(
         modelPath,
         settings.value(MoeOptions.ID_COLUMN),
         settings.value(MoeOptions.TOKENS_COLUMN),
         settings.find(MoeOptions.TEXT_COLUMN),
         TextTokenizer.locate(Path.of(modelPath), settings.find(MoeOptions.TOKENIZER)),
-        settings.value(MoeOptions.KIND),
-        settings.value(MoeOptions.PLACEMENT),
+        kind,
+        placement(settings, kind),
         settings.value(MoeOptions.MODE),
         service(settings),
         settings.value(MoeOptions.BACKEND),
@@ -279,7 +285,15 @@ public final class MoeInference {
         settings.find(MoeOptions.SLOTS),
         InvalidTokenPolicy.parse(settings.value(MoeOptions.ON_ROW_ERROR)),
         settings.find(MoeOptions.WAVE_ROWS),
-        balance(settings));
+        balance(settings),
+        kind == OutputKind.GENERATE ? GenerateSettings.resolve(settings, schema) : null);
+  }
+
+  /** The placement asked for; generation runs in-task unless another placement is asked for. */
+  private static PlacementPolicy placement(SessionOptions settings, OutputKind kind) {
+    return kind == OutputKind.GENERATE && settings.text(MoeOptions.PLACEMENT).isEmpty()
+        ? PlacementPolicy.IN_TASK
+        : settings.value(MoeOptions.PLACEMENT);
   }
 
   private static ServiceSettings service(SessionOptions settings) {

@@ -19,6 +19,7 @@ import java.io.Serializable;
  * @param invalidTokens what to do with a row whose tokens the model cannot take
  * @param runId the run's random id: executors restart their heap high-water marks for a new run
  * @param service the service mode's knobs (unused by the other jobs)
+ * @param generate the settings of kind {@code generate}; null for the other kinds
  */
 record PipelineManifest(
     String modelPath,
@@ -30,7 +31,8 @@ record PipelineManifest(
     int partitions,
     InvalidTokenPolicy invalidTokens,
     long runId,
-    ServiceSettings service)
+    ServiceSettings service,
+    GenerateSettings generate)
     implements Serializable {
   private static final long serialVersionUID = 1L;
 
@@ -46,7 +48,8 @@ record PipelineManifest(
         partitions,
         invalidTokens,
         runId,
-        service);
+        service,
+        generate);
   }
 
   ExecutorRuntime runtime() {

@@ -2,6 +2,7 @@ package dev.sparkmoe.spark.pipeline;
 
 import dev.sparkmoe.core.Checks;
 import dev.sparkmoe.core.backend.ExpertBackends;
+import dev.sparkmoe.core.forward.OutputKind;
 import dev.sparkmoe.core.model.ModelConfig;
 import dev.sparkmoe.core.model.MoeModel;
 import dev.sparkmoe.core.nn.ComputeDtype;
@@ -49,7 +50,7 @@ final class PipelineRunner {
     checkInTaskCapacity();
     List<ExecutorSlot> executors = ClusterProbe.executors(spark);
     int numSlots = options.slots().orElseGet(() -> defaultSlots(spark, executors));
-    Dataset<Row> selected = input.select(options.idColumn(), options.tokensColumn());
+    Dataset<Row> selected = input.select(columns(input));
     AutoPlacement.Choice choice = policy(spark, config, executors, numSlots);
     BalancedPlacement balanced =
         BalancedPlacement.plan(
@@ -63,6 +64,7 @@ final class PipelineRunner {
     // In-task, each owner partition is its own expert slot; it is not pinned to an executor.
     List<String> slotLocations =
         slotLocations(executors, isInTask(balanced.plan()) ? partitions : numSlots);
+    checkGenerate(balanced.plan());
     PipelineManifest manifest = manifest(balanced.plan(), partitions);
     LocalPrefetch.start(spark.sparkContext(), manifest);
     ExchangeChoice exchange =
@@ -105,8 +107,8 @@ final class PipelineRunner {
                 LoadBalanceReport.of(run.placement(), options.balance(), capacity),
                 choice.reason())
             .withMemory(ReportBuilder.memory(waveStats.stats(), waves.count(), waves.waveRows()))
-            .withExchange(service.report(exchange));
-
+            .withExchange(service.report(exchange))
+            .withGeneration(GenerationReport.of(waveStats.generation(), wallNanos));
     return new MoeInference.MoeRun(
         spark.createDataFrame(out, OutputSchema.of(id, options.kind())), report);
   }
@@ -179,7 +181,8 @@ final class PipelineRunner {
         partitions,
         options.invalidTokens(),
         ThreadLocalRandom.current().nextLong(),
-        options.service());
+        options.service(),
+        options.generate());
   }
 
   /**
@@ -253,9 +256,11 @@ final class PipelineRunner {
     CollectionAccumulator<TaskStat> stats = new CollectionAccumulator<>();
     spark.sparkContext().register(stats, "spark-moe task statistics");
     RunRecorder recorder = new RunRecorder(manifest.placement().numLayers());
+    CollectionAccumulator<InTaskGenerate.Stat> generation = new CollectionAccumulator<>();
+    spark.sparkContext().register(generation, "spark-moe generation statistics");
     JavaRDD<Row> out;
     if (isInTask(manifest.placement())) {
-      out = new InTaskJob(manifest, stats, recorder).run(waves.wave(wave));
+      out = new InTaskJob(manifest, stats, recorder, generation).run(waves.wave(wave));
     } else if (job.exchange().isService()) {
       ServiceRecord.Wave record = job.service().wave(spark);
       out =
@@ -269,6 +274,7 @@ final class PipelineRunner {
               .run(waves.wave(wave));
     }
     waveStats.add(stats.value(), recorder.layerNanos());
+    waveStats.addGeneration(generation.value());
     return out;
   }
 
@@ -283,6 +289,24 @@ final class PipelineRunner {
         options.balance().capacityFactor().orElse(0));
   }
 
+  /** The id and tokens, then for generate the per-row sampling columns present. */
+  private org.apache.spark.sql.Column[] columns(Dataset<Row> input) {
+    List<String> names = new ArrayList<>(List.of(options.idColumn(), options.tokensColumn()));
+    if (options.generate() != null) {
+      names.addAll(options.generate().rowColumns());
+    }
+    return names.stream().map(input::col).toArray(org.apache.spark.sql.Column[]::new);
+  }
+
+  /** Generation keeps each row's KV cache in its task: the exchanged placements cannot run it. */
+  private void checkGenerate(PlacementPlan plan) {
+    Checks.checkArgument(
+        options.kind() != OutputKind.GENERATE || isInTask(plan),
+        "Cannot run kind generate with placement %s: generate runs in-task (--placement in-task)"
+            + " or through the expert service (--mode service)",
+        plan.policy().cliName());
+  }
+
   private static boolean isInTask(PlacementPlan plan) {
     return plan.policy().kind() == PlacementPolicy.Kind.IN_TASK;
   }
@@ -290,16 +314,21 @@ final class PipelineRunner {
   /** The requested policy, or under {@code auto} the planner's choice for the slots at hand. */
   private AutoPlacement.Choice policy(
       SparkSession spark, ModelConfig config, List<ExecutorSlot> executors, int numSlots) {
-    return options.placement().kind() == PlacementPolicy.Kind.AUTO
-        ? AutoPlacement.choose(
+    if (options.placement().kind() != PlacementPolicy.Kind.AUTO) {
+      return new AutoPlacement.Choice(
+          options.placement(), "asked for: placement " + options.placement().cliName());
+    }
+    return options.kind() == OutputKind.GENERATE
+        ? new AutoPlacement.Choice(
+            AutoPlacement.chooseForGenerate(spark, config),
+            "auto: generate runs in-task when every expert fits a task")
+        : AutoPlacement.choose(
             spark,
             config,
             executors,
             numSlots,
             options.activationDtype(),
-            options.balance().capacityFactor())
-        : new AutoPlacement.Choice(
-            options.placement(), "asked for: placement " + options.placement().cliName());
+            options.balance().capacityFactor());
   }
 
   /** One slot per GPU when executors have GPUs, else one per task slot of the cluster. */

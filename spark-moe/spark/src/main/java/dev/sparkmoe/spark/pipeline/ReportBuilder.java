@@ -72,7 +72,8 @@ final class ReportBuilder {
         executors.stream().mapToDouble(RunReport.Executor::loadSeconds).sum(),
         layers.stream().mapToDouble(RunReport.Layer::loadSeconds).sum(),
 
-        /* exchange= */ null); // PipelineRunner adds it
+        /* exchange= */ null, // PipelineRunner adds it
+        /* generation= */ null); // PipelineRunner adds it for kind generate
   }
 
   private static List<RunReport.SlotRun> slotRuns(

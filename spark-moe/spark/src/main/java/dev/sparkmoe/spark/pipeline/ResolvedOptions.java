@@ -10,7 +10,8 @@ import java.util.Optional;
 
 /**
  * {@link MoeInference}'s settings after precedence was applied; partitions, slots and the wave size
- * may stay open (the input's partitions, the cluster's slots, one wave).
+ * may stay open (the input's partitions, the cluster's slots, one wave). {@code generate} is null
+ * unless the kind is {@code generate}.
  *
  * @param textColumn the text column to tokenize instead of reading {@code tokensColumn}
  * @param tokenizer the {@code tokenizer.json} of the run: the option, else the model folder's;
@@ -33,4 +34,5 @@ record ResolvedOptions(
     Optional<Integer> slots,
     InvalidTokenPolicy invalidTokens,
     Optional<Long> waveRows,
-    LoadBalanceOptions balance) {}
+    LoadBalanceOptions balance,
+    GenerateSettings generate) {}

@@ -36,6 +36,7 @@ import java.util.List;
  *     Layer#loadSeconds})
  * @param exchange which exchange ran and why, with the service's per-layer overlap; null in reports
  *     written before modes existed
+ * @param generation latency, throughput and KV cache of kind {@code generate}; null for the others
  */
 public record RunReport(
     String model,
@@ -56,7 +57,8 @@ public record RunReport(
     String placementReason,
     double loadSeconds,
     double loadBlockedSeconds,
-    Exchange exchange) {
+    Exchange exchange,
+    GenerationReport generation) {
 
   /**
    * One layer.
@@ -157,7 +159,33 @@ public record RunReport(
         placementReason,
         loadSeconds,
         loadBlockedSeconds,
-        exchange);
+        exchange,
+        generation);
+  }
+
+  /** This report with the statistics of kind {@code generate}. */
+  public RunReport withGeneration(GenerationReport value) {
+    return new RunReport(
+        model,
+        placement,
+        backend,
+        activationDtype,
+        partitions,
+        slotLocations,
+        rows,
+        tokens,
+        skippedRows,
+        wallSeconds,
+        tokensPerSecond,
+        layers,
+        executors,
+        memory,
+        loadBalance,
+        placementReason,
+        loadSeconds,
+        loadBlockedSeconds,
+        exchange,
+        value);
   }
 
   /** This report with the exchange that ran. */
@@ -181,7 +209,8 @@ public record RunReport(
         placementReason,
         loadSeconds,
         loadBlockedSeconds,
-        value);
+        value,
+        generation);
   }
 
   /**

@@ -1,5 +1,6 @@
 package dev.sparkmoe.spark.pipeline;
 
+import dev.sparkmoe.core.generate.GenerationStats;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.LinkedHashMap;
@@ -16,6 +17,21 @@ import java.util.Map;
 final class WaveStats {
   private final Map<TaskStat.Key, TaskStat> byTask = new LinkedHashMap<>();
   private long[] layerNanos = new long[0];
+  private final List<GenerationStats> generation = new ArrayList<>();
+
+  /** Adds one wave's generation statistics, the latest attempt of each partition. */
+  void addGeneration(List<InTaskGenerate.Stat> waveStats) {
+    Map<Integer, GenerationStats> latest = new LinkedHashMap<>();
+    for (InTaskGenerate.Stat stat : waveStats) {
+      latest.put(stat.partition(), stat.stats());
+    }
+    generation.addAll(latest.values());
+  }
+
+  /** Every partition's generation statistics over the waves; empty unless kind generate. */
+  List<GenerationStats> generation() {
+    return List.copyOf(generation);
+  }
 
   /** Adds one wave's statistics (every attempt) and its per-layer times. */
   void add(List<TaskStat> waveStats, List<Long> waveLayerNanos) {

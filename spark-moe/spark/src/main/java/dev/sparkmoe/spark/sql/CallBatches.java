@@ -228,7 +228,9 @@ final class CallBatches implements Iterator<InternalRow> {
         OutputHead.NextToken next = outputs.nextToken(r);
         yield new GenericInternalRow(new Object[] {next.token(), next.logprob()});
       }
-      case HIDDEN -> throw new IllegalStateException("No scalar function returns hidden states");
+      case HIDDEN, GENERATE ->
+          throw new IllegalStateException(
+              "No scalar function returns output kind " + kind.cliName());
     };
   }
 }

@@ -60,7 +60,9 @@ public final class ModelCall extends Expression
       case EMBEDDING -> "moe_embed";
       case SCORE -> "moe_score";
       case NEXT_TOKEN -> "moe_next_token";
-      case HIDDEN -> throw new IllegalArgumentException("No scalar function returns hidden states");
+      case HIDDEN, GENERATE ->
+          throw new IllegalArgumentException(
+              "No scalar function returns output kind " + kind.cliName());
     };
   }
 
@@ -82,7 +84,9 @@ public final class ModelCall extends Expression
       case EMBEDDING -> DataTypes.createArrayType(DataTypes.FloatType, false);
       case SCORE -> DataTypes.DoubleType;
       case NEXT_TOKEN -> NEXT_TOKEN;
-      case HIDDEN -> throw new IllegalStateException("No scalar function returns hidden states");
+      case HIDDEN, GENERATE ->
+          throw new IllegalStateException(
+              "No scalar function returns output kind " + kind.cliName());
     };
   }
 

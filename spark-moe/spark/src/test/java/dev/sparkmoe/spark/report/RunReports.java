@@ -75,7 +75,8 @@ public final class RunReports {
         "asked for: placement shared-layers",
         1 + random.nextDouble(),
         random.nextDouble(),
-        new RunReport.Exchange("shuffle", "spark.moe.mode is shuffle", List.of()));
+        new RunReport.Exchange("shuffle", "spark.moe.mode is shuffle", List.of()),
+        /* generation= */ null);
   }
 
   /** {@code base} with another model path, size, timing, layers and executors. */
@@ -106,7 +107,8 @@ public final class RunReports {
         base.placementReason(),
         base.loadSeconds(),
         base.loadBlockedSeconds(),
-        base.exchange());
+        base.exchange(),
+        base.generation());
   }
 
   private static long[] split(Random random, long total, int parts) {
