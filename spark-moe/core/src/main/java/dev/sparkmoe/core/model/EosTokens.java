@@ -19,13 +19,13 @@ public final class EosTokens {
   public static int[] read(Path modelDir) {
     Path generation = modelDir.resolve("generation_config.json");
     if (Files.isRegularFile(generation)) {
-      JsonNode ids = ModelConfigReader.readTree(generation).get("eos_token_id");
+      JsonNode ids = ModelConfigReader.readJson(generation).get("eos_token_id");
       if (ids != null && !ids.isNull()) {
         return parse(ids, generation);
       }
     }
     Path config = modelDir.resolve("config.json");
-    JsonNode ids = ModelConfigReader.readTree(config).get("eos_token_id");
+    JsonNode ids = ModelConfigReader.readJson(config).get("eos_token_id");
     return ids == null || ids.isNull() ? new int[0] : parse(ids, config);
   }
 

@@ -32,10 +32,10 @@ public final class ModelConfigReader {
               modelDir));
     }
     Path file = modelDir.resolve("config.json");
-    return parse(readTree(file), file);
+    return parse(readJson(file), file);
   }
 
-  static JsonNode readTree(Path file) {
+  static JsonNode readJson(Path file) {
     if (!Files.isRegularFile(file)) {
       throw new InvalidModelException(
           String.format(
