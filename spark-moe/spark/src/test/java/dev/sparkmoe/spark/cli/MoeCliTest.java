@@ -168,7 +168,8 @@ class MoeCliTest {
             temp.resolve("never2").toString());
     assertThat(kind.err.strip())
         .isEqualTo(
-            "moe: Invalid output kind: logits (expected: one of embedding, next-token, score, hidden)");
+            "moe: Invalid output kind: logits (expected: one of embedding, next-token, score, hidden,"
+                + " generate)");
     assertThat(Files.exists(temp.resolve("never"))).isFalse();
     assertThat(Files.exists(temp.resolve("never2"))).isFalse();
   }

@@ -86,7 +86,8 @@ class SessionOptionsTest {
                 + " service.connect-timeout-ms, service.max-reconnects, slots, partitions,"
                 + " activation-dtype, compute-dtype, backend, id-column, tokens-column,"
                 + " text-column, tokenizer, on-row-error, wave-rows, sample-rows, replicas,"
-                + " capacity-factor, data-parallel, expert-tp, slot-memory, kind,"
-                + " on-invalid-token, output)");
+                + " capacity-factor, data-parallel, expert-tp, slot-memory, batch-rows, kind,"
+                + " max-new-tokens, min-new-tokens, temperature, top-k, top-p, min-p, seed,"
+                + " stop-token-ids, ignore-eos, kv-cache-memory, on-invalid-token, output)");
   }
 }

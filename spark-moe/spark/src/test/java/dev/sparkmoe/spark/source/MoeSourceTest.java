@@ -133,10 +133,15 @@ class MoeSourceTest {
     assertThatThrownBy(() -> moe().option("input", "docs").option("slot", "2").load())
         .hasMessage(
             "Invalid option of format moe: slot (expected: one of model, input, kind,"
-                + " input-format, placement, slots, partitions, activation-dtype, compute-dtype,"
+                + " input-format, placement, mode, service.micro-batches, service.gather-tokens,"
+                + " service.gather-micros, service.max-in-flight, service.queue-capacity,"
+                + " service.request-timeout-ms, service.connect-timeout-ms,"
+                + " service.max-reconnects, slots, partitions, activation-dtype, compute-dtype,"
                 + " backend, id-column, tokens-column, text-column, tokenizer, on-row-error,"
                 + " wave-rows, sample-rows, replicas, capacity-factor, data-parallel, expert-tp,"
-                + " slot-memory, on-invalid-token, or input.<option of the input format>)");
+                + " slot-memory, max-new-tokens, min-new-tokens, temperature, top-k, top-p, min-p,"
+                + " seed, stop-token-ids, ignore-eos, kv-cache-memory, on-invalid-token, or"
+                + " input.<option of the input format>)");
     assertThatThrownBy(() -> moe().option("input", "docs").load("/elsewhere"))
         .hasMessage(
             "Invalid input of format moe: both option input (docs) and load(/elsewhere) are given"

@@ -290,7 +290,9 @@ class MoeSqlFunctionsTest {
                 + " service.connect-timeout-ms, service.max-reconnects, slots, partitions,"
                 + " activation-dtype, compute-dtype, backend, id-column, tokens-column,"
                 + " text-column, tokenizer, on-row-error, wave-rows, sample-rows, replicas,"
-                + " capacity-factor, data-parallel, expert-tp, slot-memory, on-invalid-token)");
+                + " capacity-factor, data-parallel, expert-tp, slot-memory, max-new-tokens,"
+                + " min-new-tokens, temperature, top-k, top-p, min-p, seed, stop-token-ids,"
+                + " ignore-eos, kv-cache-memory, on-invalid-token)");
     assertThatThrownBy(() -> sql("SELECT * FROM moe_infer('%s', 'docs', 'score', 'wave-rows=0')"))
         .hasMessage("Invalid wave-rows: 0 (expected: a positive integer)");
     assertThatThrownBy(() -> sql("SELECT * FROM moe_infer('%s', 'docs', 'score', 'slots=two')"))
@@ -300,7 +302,8 @@ class MoeSqlFunctionsTest {
             "Invalid option of moe_infer: 'slots' (expected: key=value, entries separated by ';')");
     assertThatThrownBy(() -> sql("SELECT * FROM moe_infer('%s', 'docs', 'scores')"))
         .hasMessage(
-            "Invalid output kind: scores (expected: one of embedding, next-token, score, hidden)");
+            "Invalid output kind: scores (expected: one of embedding, next-token, score, hidden,"
+                + " generate)");
   }
 
   @Test
