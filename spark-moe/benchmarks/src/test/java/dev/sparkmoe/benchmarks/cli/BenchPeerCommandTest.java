@@ -45,7 +45,7 @@ class BenchPeerCommandTest {
         .contains("bench peer: tiny (2 layers x 8 experts, top-2, hidden 64, ffn 96, F32)")
         .containsPattern("machine: sgemm 2048x1024x5632 on 1 thread\\(s\\) through \\S+: [0-9.]+")
         .containsPattern("(?m)^core engine +" + TIMES + " +1\\.00x +[0-9]+% +0\\.0e\\+00$")
-        .containsPattern("(?m)^spark local\\[2\\] +" + TIMES + " +[0-9.]+x +[0-9]+% +" + DIFF)
+        .containsPattern("(?m)^spark local\\[2\\] \\S+ +" + TIMES + " +[0-9.]+x +[0-9]+% +" + DIFF)
         .containsPattern("(?m)^pytorch \\S+ +" + TIMES + " +[0-9.]+x +[0-9]+% +" + DIFF)
         .contains("agreement: every system within 1e-04 of the core engine");
   }
