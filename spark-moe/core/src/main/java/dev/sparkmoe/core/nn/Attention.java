@@ -80,17 +80,10 @@ public final class Attention {
     int kvWidth = config.kvWidth();
     PackedProjections packed = weights.packed();
     boolean isPacked = packed != null;
-    float[] q = project(x, total, weights.query(), isPacked ? packed.query() : null, qWidth);
-    float[] k = project(x, total, weights.key(), isPacked ? packed.key() : null, kvWidth);
-    float[] v = project(x, total, weights.value(), isPacked ? packed.value() : null, kvWidth);
-    addBias(q, 0, total, weights.queryBias());
-    addBias(k, 0, total, weights.keyBias());
-    addBias(v, 0, total, weights.valueBias());
-    normalize(q, total, config.numHeads(), weights.queryNorm());
-    normalize(k, total, config.numKvHeads(), weights.keyNorm());
-    clamp(q);
-    clamp(k);
-    clamp(v);
+    Qkv qkv = queriesKeysValues(weights, x, total);
+    float[] q = qkv.q();
+    float[] k = qkv.k();
+    float[] v = qkv.v();
     float[] context = new float[total * qWidth];
     for (int r = 0; r + 1 < rowOffsets.length; r++) {
       int first = rowOffsets[r];
@@ -138,17 +131,10 @@ public final class Attention {
     int kvWidth = config.kvWidth();
     PackedProjections packed = weights.packed();
     boolean isPacked = packed != null;
-    float[] q = project(x, total, weights.query(), isPacked ? packed.query() : null, qWidth);
-    float[] k = project(x, total, weights.key(), isPacked ? packed.key() : null, kvWidth);
-    float[] v = project(x, total, weights.value(), isPacked ? packed.value() : null, kvWidth);
-    addBias(q, 0, total, weights.queryBias());
-    addBias(k, 0, total, weights.keyBias());
-    addBias(v, 0, total, weights.valueBias());
-    normalize(q, total, config.numHeads(), weights.queryNorm());
-    normalize(k, total, config.numKvHeads(), weights.keyNorm());
-    clamp(q);
-    clamp(k);
-    clamp(v);
+    Qkv qkv = queriesKeysValues(weights, x, total);
+    float[] q = qkv.q();
+    float[] k = qkv.k();
+    float[] v = qkv.v();
     float[] context = new float[total * qWidth];
     for (int r = 0; r < caches.length; r++) {
       int first = rowOffsets[r];
@@ -224,6 +210,29 @@ public final class Attention {
   }
 
   /** {@code x · Wᵀ} for the {@code n} rows of {@code x}, into a new [n, width] array. */
+  /** Queries, keys and values of a batch of rows: projected, biased, QK-normalized and clipped. */
+  private record Qkv(float[] q, float[] k, float[] v) {}
+
+  /** The {@link Qkv} of {@code total} rows of {@code x}, before RoPE. */
+  private Qkv queriesKeysValues(AttentionWeights weights, float[] x, int total) {
+    int qWidth = config.queryWidth();
+    int kvWidth = config.kvWidth();
+    PackedProjections packed = weights.packed();
+    boolean isPacked = packed != null;
+    float[] q = project(x, total, weights.query(), isPacked ? packed.query() : null, qWidth);
+    float[] k = project(x, total, weights.key(), isPacked ? packed.key() : null, kvWidth);
+    float[] v = project(x, total, weights.value(), isPacked ? packed.value() : null, kvWidth);
+    addBias(q, 0, total, weights.queryBias());
+    addBias(k, 0, total, weights.keyBias());
+    addBias(v, 0, total, weights.valueBias());
+    normalize(q, total, config.numHeads(), weights.queryNorm());
+    normalize(k, total, config.numKvHeads(), weights.keyNorm());
+    clamp(q);
+    clamp(k);
+    clamp(v);
+    return new Qkv(q, k, v);
+  }
+
   private float[] project(float[] x, int n, float[] weight, PackedMatrix packed, int width) {
     float[] y = new float[n * width];
     multiply(x, n, config.hiddenSize(), weight, packed, width, y);
