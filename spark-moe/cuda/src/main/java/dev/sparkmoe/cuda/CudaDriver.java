@@ -10,6 +10,7 @@ import jcuda.driver.CUevent_flags;
 import jcuda.driver.CUfunction;
 import jcuda.driver.CUfunction_attribute;
 import jcuda.driver.CUmodule;
+import jcuda.driver.CUpointer_attribute;
 import jcuda.driver.CUresult;
 import jcuda.driver.CUstream;
 import jcuda.driver.CUstream_flags;
@@ -197,6 +198,16 @@ public final class CudaDriver {
    * Copies to the host; returns when the copy is done. It does not wait for work on other streams:
    * synchronize the stream that wrote {@code src} first.
    */
+  /** The raw device address {@code pointer} holds, as other CUDA libraries exchange addresses. */
+  static long address(CUdeviceptr pointer) {
+    long[] address = new long[1];
+    check(
+        JCudaDriver.cuPointerGetAttribute(
+            Pointer.to(address), CUpointer_attribute.CU_POINTER_ATTRIBUTE_DEVICE_POINTER, pointer),
+        "cuPointerGetAttribute(DEVICE_POINTER)");
+    return address[0];
+  }
+
   static void copyDeviceToHost(Pointer dst, CUdeviceptr src, long bytes) {
     check(JCudaDriver.cuMemcpyDtoH(dst, src, bytes), "cuMemcpyDtoH(" + bytes + " bytes)");
   }
