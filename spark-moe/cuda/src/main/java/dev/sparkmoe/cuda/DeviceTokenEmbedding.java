@@ -131,6 +131,17 @@ public final class DeviceTokenEmbedding implements AutoCloseable {
     }
   }
 
+  /**
+   * The bits of the first {@code ids} embeddings of a buffer {@link #gather} returned, copied to
+   * the host: for checks.
+   */
+  public short[] download(DeviceBuffer embeddings, int ids) {
+    short[] bits = new short[ids * hidden];
+    context.makeCurrent();
+    CudaDriver.copyDeviceToHost(Pointer.to(bits), embeddings.pointer(), 2L * bits.length);
+    return bits;
+  }
+
   /** A driver-API pointer at a raw device address (one another library allocated). */
   static CUdeviceptr address(long address) {
     return new CUdeviceptr().withByteOffset(address);
