@@ -108,8 +108,8 @@ final class BenchPeerCommand implements Callable<Integer> {
       split = ",",
       defaultValue = "auto",
       description =
-          "Spark exchange modes to run, each a system of its own: shuffle, service, auto (default:"
-              + " ${DEFAULT-VALUE}).")
+          "Spark exchange modes to run, each a system of its own: shuffle, service, auto, or"
+              + " in-task (the in-task placement: no exchange) (default: ${DEFAULT-VALUE}).")
   List<String> sparkModes;
 
   @Option(

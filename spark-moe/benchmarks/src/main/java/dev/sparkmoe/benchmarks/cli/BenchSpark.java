@@ -23,10 +23,14 @@ final class BenchSpark {
           .add("id", DataTypes.LongType, false)
           .add("tokens", DataTypes.createArrayType(DataTypes.IntegerType, false), false);
 
+  /** The {@code --spark-modes} entry that runs the in-task placement instead of an exchange. */
+  static final String IN_TASK = "in-task";
+
   private BenchSpark() {}
 
   /**
-   * @param mode the exchange mode ({@code spark.moe.mode})
+   * @param mode the exchange mode ({@code spark.moe.mode}), or {@value #IN_TASK} for the in-task
+   *     placement (each owner task computes every expert: no exchange)
    * @param slots expert slots, or null for the default
    */
   static BenchResult run(
@@ -34,8 +38,8 @@ final class BenchSpark {
     MoeInference inference =
         MoeInference.of(workload.modelDir().toAbsolutePath().toString())
             .kind(OutputKind.EMBEDDING)
-            .backend("cpu")
-            .mode(mode);
+            .backend("cpu");
+    inference = IN_TASK.equals(mode) ? inference.placement(IN_TASK) : inference.mode(mode);
     if (slots != null) {
       inference = inference.slots(slots);
     }

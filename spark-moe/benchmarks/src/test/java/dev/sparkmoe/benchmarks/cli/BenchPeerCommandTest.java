@@ -51,6 +51,18 @@ class BenchPeerCommandTest {
   }
 
   @Test
+  void inTaskAndShuffleAreSystemsOfTheirOwnAndAgreeWithTheCoreEngine() {
+    Result result = run("--spark-modes", "in-task,shuffle", "--skip-torch");
+    assertThat(result.code()).as(result.err()).isZero();
+    assertThat(result.out())
+        .as("in-task placement and the shuffle exchange, each compared with the core engine")
+        .containsPattern(sparkRow("in-task"))
+        .containsPattern(sparkRow("shuffle"))
+        .doesNotContainPattern("(?m)^pytorch ")
+        .contains("agreement: every system within 1e-04 of the core engine");
+  }
+
+  @Test
   void zeroToleranceCatchesRoundingDifferencesOfPyTorch() {
     Result result = run("--tolerance", "0");
     assertThat(result.code()).as("the systems differ in the last bits: not within 0").isEqualTo(1);
@@ -67,6 +79,10 @@ class BenchPeerCommandTest {
     assertThat(result.code()).isEqualTo(1);
     assertThat(result.err().strip())
         .isEqualTo("bench: Invalid threads: 0 (expected: a positive integer)");
+  }
+
+  private static String sparkRow(String mode) {
+    return "(?m)^spark local\\[2\\] " + mode + " +" + TIMES + " +[0-9.]+x +[0-9]+% +" + DIFF;
   }
 
   private static Result run(String... extra) {
