@@ -21,7 +21,7 @@ import java.util.List;
  * <p>Not thread-safe; one per task. Inside a Spark task the executor's runtime stays open until the
  * task completes.
  */
-public final class InTaskForward {
+public final class InTaskForward implements ScalarForward {
   private final ExecutorRuntime runtime;
   private final PlacementPlan placement;
   private final OutputHead head;
@@ -35,6 +35,25 @@ public final class InTaskForward {
    */
   public record Model(String path, String backend, ComputeDtype computeDtype)
       implements Serializable {}
+
+  /** Where tasks open the in-task forward of {@code model}. */
+  public static ScalarForward.Source source(Model model) {
+    return new InTaskSource(model);
+  }
+
+  private record InTaskSource(Model model) implements ScalarForward.Source {
+    private static final long serialVersionUID = 1L;
+
+    @Override
+    public ScalarForward open() {
+      return InTaskForward.open(model);
+    }
+
+    @Override
+    public String explain() {
+      return "in-task";
+    }
+  }
 
   private InTaskForward(ExecutorRuntime runtime) {
     this.runtime = runtime;
@@ -54,6 +73,7 @@ public final class InTaskForward {
     return new InTaskForward(runtime);
   }
 
+  @Override
   public ModelConfig config() {
     return runtime.model().config();
   }
@@ -62,6 +82,7 @@ public final class InTaskForward {
    * Runs every layer over {@code tokens} (each row at least one valid token, as {@link
    * dev.sparkmoe.core.forward.TokenRows#check} allows).
    */
+  @Override
   public Outputs run(List<int[]> tokens) {
     Object[] ids = new Object[tokens.size()];
     for (int r = 0; r < ids.length; r++) {
@@ -73,7 +94,7 @@ public final class InTaskForward {
             .embed(OwnerTasks.partition(), ids, rows);
     InTaskSide side = side(runtime);
     side.forward(state, /* skippedRows= */ 0);
-    return new Outputs(head, side.finish(state), rows);
+    return Outputs.inOrder(head, side.finish(state), rows);
   }
 
   /** The in-task side over the runtime's resident experts, the next layer prefetched. */
@@ -85,19 +106,30 @@ public final class InTaskForward {
         runtime::prefetchLayer);
   }
 
-  /** A batch's final hidden states and what each output kind makes of row {@code r}. */
+  /**
+   * A batch's final hidden states and what each output kind makes of input row {@code r}.
+   *
+   * @param tokens the input rows' tokens, in input order
+   * @param stateRow per input row, its row in {@code hidden} (the owner may order rows its own way)
+   */
   @SuppressWarnings("ArrayRecordComponent") // read-only outputs of one batch
-  public record Outputs(OutputHead head, FinalHidden hidden, int[][] tokens) {
+  public record Outputs(OutputHead head, FinalHidden hidden, int[][] tokens, int[] stateRow) {
+    /** Outputs whose hidden rows are in input order. */
+    static Outputs inOrder(OutputHead head, FinalHidden hidden, int[][] tokens) {
+      return new Outputs(
+          head, hidden, tokens, java.util.stream.IntStream.range(0, tokens.length).toArray());
+    }
+
     public float[] embedding(int r) {
-      return head.embedding(hidden, r);
+      return head.embedding(hidden, stateRow[r]);
     }
 
     public OutputHead.Score score(int r) {
-      return head.score(hidden, r, tokens[r]);
+      return head.score(hidden, stateRow[r], tokens[r]);
     }
 
     public OutputHead.NextToken nextToken(int r) {
-      return head.nextToken(hidden, r);
+      return head.nextToken(hidden, stateRow[r]);
     }
   }
 }

@@ -5,6 +5,7 @@ import dev.sparkmoe.core.forward.OutputKind;
 import dev.sparkmoe.spark.infer.RowTokens;
 import dev.sparkmoe.spark.pipeline.InTaskForward;
 import dev.sparkmoe.spark.pipeline.InvalidTokenPolicy;
+import dev.sparkmoe.spark.pipeline.ScalarForward;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -27,9 +28,9 @@ import scala.collection.JavaConverters;
 
 /**
  * One partition's rows through a {@link BatchModelCalls} node: reads {@code batch-rows} rows,
- * evaluates the calls' token arguments, runs one in-task forward per distinct argument over the
- * batch's rows that have tokens, and emits each input row with the calls' results appended. Not
- * thread-safe: one per task.
+ * evaluates the calls' token arguments, runs one forward (in-task or through the query's expert
+ * servers) per distinct argument over the batch's rows that have tokens, and emits each input row
+ * with the calls' results appended. Not thread-safe: one per task.
  */
 final class CallBatches implements Iterator<InternalRow> {
   private final Plan plan;
@@ -38,7 +39,7 @@ final class CallBatches implements Iterator<InternalRow> {
   private final UnsafeProjection arguments;
   private final UnsafeProjection output;
   private final JoinedRow joined = new JoinedRow();
-  private InTaskForward forward;
+  private ScalarForward forward;
   private List<InternalRow> batch = List.of();
   private Object[][] results;
   private int next;
@@ -54,6 +55,7 @@ final class CallBatches implements Iterator<InternalRow> {
    * @param input the child's output
    * @param outputTypes the types of the child's columns, then of the calls' results
    * @param idOrdinal the input column that names a row in messages, or -1
+   * @param forward where each task opens its forward: in-task or through the query's servers
    */
   @SuppressWarnings("ArrayRecordComponent") // built once on the driver, read-only after
   record Plan(
@@ -63,7 +65,8 @@ final class CallBatches implements Iterator<InternalRow> {
       ScalarSettings settings,
       List<Attribute> input,
       DataType[] outputTypes,
-      int idOrdinal)
+      int idOrdinal,
+      ScalarForward.Source forward)
       implements Serializable {
     private static final long serialVersionUID = 1L;
   }
@@ -87,7 +90,15 @@ final class CallBatches implements Iterator<InternalRow> {
 
   /** One call on one row, outside a batch: {@link ModelCall#eval}'s slow path. */
   static Object evalAlone(ModelCall call, ArrayData values) {
-    InTaskForward forward = InTaskForward.open(call.settings().model());
+    if (call.settings().placement().isService()) {
+      throw new IllegalArgumentException(
+          String.format(
+              "Cannot run %s row by row through the expert service (in a join condition or after"
+                  + " an aggregation): move the call into a projection or a filter below, or"
+                  + " pass 'placement=in-task' for a model that fits a task",
+              call.prettyName()));
+    }
+    ScalarForward forward = InTaskForward.open(call.settings().model());
     int[] tokens =
         read(call.settings(), forward, values, elementType(call.tokens()), "(outside a batch)");
     return tokens == null ? null : value(call.kind(), forward.run(List.of(tokens)), 0);
@@ -127,7 +138,7 @@ final class CallBatches implements Iterator<InternalRow> {
       return;
     }
     if (forward == null) {
-      forward = InTaskForward.open(plan.settings().model());
+      forward = plan.forward().open();
     }
     int[][][] tokens = tokens(read);
     for (int a = 0; a < plan.arguments().size(); a++) {
@@ -199,7 +210,7 @@ final class CallBatches implements Iterator<InternalRow> {
    */
   private static int[] read(
       ScalarSettings settings,
-      InTaskForward forward,
+      ScalarForward forward,
       ArrayData values,
       DataType elementType,
       String label) {

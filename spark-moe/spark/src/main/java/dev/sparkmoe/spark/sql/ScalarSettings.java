@@ -3,17 +3,21 @@ package dev.sparkmoe.spark.sql;
 import dev.sparkmoe.core.backend.ExpertBackends;
 import dev.sparkmoe.core.config.MoeOption;
 import dev.sparkmoe.core.config.MoeOptions;
+import dev.sparkmoe.core.exchange.ExchangeMode;
 import dev.sparkmoe.core.model.ModelConfig;
 import dev.sparkmoe.core.model.ModelConfigReader;
 import dev.sparkmoe.core.placement.PlacementPolicy;
 import dev.sparkmoe.spark.config.SessionOptions;
 import dev.sparkmoe.spark.pipeline.InTaskForward;
 import dev.sparkmoe.spark.pipeline.InvalidTokenPolicy;
+import dev.sparkmoe.spark.pipeline.ScalarForward;
 import dev.sparkmoe.spark.pipeline.ScalarPlacement;
+import dev.sparkmoe.spark.pipeline.ScalarService;
 import java.io.Serializable;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import org.apache.spark.sql.SparkSession;
 
 /**
@@ -21,14 +25,14 @@ import org.apache.spark.sql.SparkSession;
  * driver's): calls with equal settings share one batched pass over a partition.
  *
  * @param model the model, its backend and compute dtype
- * @param placement where the experts run: {@code in-task} for now
+ * @param placement where the experts run: in-task, or on the query's expert servers
  * @param batchRows rows per forward
  * @param invalidTokens what a row with tokens the model cannot take gets: a failure, or NULL
  * @param idColumn the column that names a row in messages, when the query has it
  */
 record ScalarSettings(
     InTaskForward.Model model,
-    PlacementPolicy placement,
+    ScalarPlacement.Choice placement,
     int batchRows,
     InvalidTokenPolicy invalidTokens,
     String idColumn)
@@ -39,6 +43,9 @@ record ScalarSettings(
   static final List<MoeOption<?>> OPTIONS =
       List.of(
           MoeOptions.PLACEMENT,
+          MoeOptions.MODE,
+          MoeOptions.SLOTS,
+          MoeOptions.MICRO_BATCHES,
           MoeOptions.BACKEND,
           MoeOptions.COMPUTE_DTYPE,
           MoeOptions.ON_ROW_ERROR,
@@ -47,9 +54,9 @@ record ScalarSettings(
 
   /**
    * Resolves {@code options} (lower-case keys) over the session conf and defaults, and checks that
-   * the model opens and fits where it will run. {@code placement} and {@code id-column} are read
-   * from the call only (defaults {@code auto} and {@code id}): the session's placement is {@code
-   * moe_infer}'s.
+   * the model opens and fits where it will run. {@code placement}, {@code mode}, {@code slots} and
+   * {@code id-column} are read from the call only (defaults {@code auto}, {@code auto}, one server
+   * per task slot but one, and {@code id}): the session's are {@code moe_infer}'s.
    *
    * @throws IllegalArgumentException naming the option, the model or the sizes at fault
    */
@@ -69,20 +76,35 @@ record ScalarSettings(
     ModelConfig config = ModelConfigReader.read(Path.of(modelPath));
     PlacementPolicy requested =
         MoeOptions.PLACEMENT.parse(options.getOrDefault(MoeOptions.PLACEMENT.key(), "auto"));
+    InTaskForward.Model model =
+        new InTaskForward.Model(modelPath, backend, settings.value(MoeOptions.COMPUTE_DTYPE));
+    ExchangeMode mode = MoeOptions.MODE.parse(options.getOrDefault(MoeOptions.MODE.key(), "auto"));
+    Optional<Integer> slots =
+        Optional.ofNullable(options.get(MoeOptions.SLOTS.key())).map(MoeOptions.SLOTS::parse);
     return new ScalarSettings(
-        new InTaskForward.Model(modelPath, backend, settings.value(MoeOptions.COMPUTE_DTYPE)),
-        ScalarPlacement.choose(spark, modelPath, config, requested),
+        model,
+        ScalarPlacement.choose(spark, model, config, requested, mode, slots, settings),
         settings.value(MoeOptions.BATCH_ROWS),
         InvalidTokenPolicy.parse(settings.value(MoeOptions.ON_ROW_ERROR)),
         options.getOrDefault(MoeOptions.ID_COLUMN.key(), MoeOptions.ID_COLUMN.defaultValue()));
   }
 
+  /**
+   * Where the operator's tasks open their forward: in-task, or through the expert servers of the
+   * running SQL execution, which this starts on the first call.
+   */
+  ScalarForward.Source forwardSource(SparkSession spark) {
+    return placement.isService()
+        ? ScalarService.start(spark, placement.service())
+        : InTaskForward.source(model);
+  }
+
   /** How EXPLAIN shows these settings. */
   String explain() {
     return String.format(
-        "model=%s, placement=%s, batch-rows=%d, backend=%s, compute-dtype=%s",
+        "model=%s, %s, batch-rows=%d, backend=%s, compute-dtype=%s",
         model.path(),
-        placement.cliName(),
+        placement.explain(),
         batchRows,
         model.backend(),
         model.computeDtype().optionName());

@@ -227,19 +227,19 @@ class ModelCallFunctionsTest {
     assertThatThrownBy(() -> sql("SELECT moe_embed(lang, tokens) FROM docs"))
         .hasMessageContaining("Invalid argument 1 of moe_embed: docs.lang (expected: a constant")
         .hasMessageContaining("string, the model path)");
-    assertThatThrownBy(() -> sql("SELECT moe_next_token('%s', tokens, 'slots=4') FROM docs"))
+    assertThatThrownBy(() -> sql("SELECT moe_next_token('%s', tokens, 'wave-rows=4') FROM docs"))
         .hasMessageContaining(
-            "Invalid option of moe_next_token: slots (expected: one of placement, backend,"
-                + " compute-dtype, on-row-error, batch-rows, id-column, on-invalid-token)");
-    assertThatThrownBy(
-            () -> sql("SELECT moe_score('%s', tokens, 'placement=shared-layers') FROM docs"))
+            "Invalid option of moe_next_token: wave-rows (expected: one of placement, mode, slots,"
+                + " service.micro-batches, backend, compute-dtype, on-row-error, batch-rows,"
+                + " id-column, on-invalid-token)");
+    assertThatThrownBy(() -> sql("SELECT moe_score('%s', tokens, 'mode=shuffle') FROM docs"))
         .hasMessageContaining(
-            "Invalid placement for a scalar model function: shared-layers (expected: in-task or"
-                + " auto;");
+            "Invalid mode for a scalar model function: shuffle (expected: auto or service; the"
+                + " shuffle belongs to moe_infer)");
   }
 
   @Test
-  void aModelLargerThanAnExecutorFailsAtAnalysisUntilTheServiceLands() throws Exception {
+  void aModelLargerThanAnExecutorGoesToTheServiceAndFailsInTaskAtAnalysis() throws Exception {
     Path big = temp.resolve("mixtral-8x7b");
     Files.createDirectories(big);
     // Mixtral-8x7B's shape: config.json is all analysis reads.
@@ -253,13 +253,24 @@ class ModelCallFunctionsTest {
             .replace("\"num_key_value_heads\" : 2", "\"num_key_value_heads\" : 8")
             .replace("\"head_dim\" : 16", "\"head_dim\" : 128")
             .replace("\"vocab_size\" : 512", "\"vocab_size\" : 32000"));
-    assertThatThrownBy(() -> spark.sql("SELECT moe_score('" + big + "', tokens) FROM docs"))
+    assertThat(
+            String.join(
+                "\n",
+                spark
+                    .sql("EXPLAIN SELECT moe_score('" + big + "', tokens) FROM docs")
+                    .as(Encoders.STRING())
+                    .collectAsList()))
+        .as("auto: the model does not fit in-task, so one server per task slot but one")
+        .contains("exchange=service, placement=shared-layers, servers=1");
+    assertThatThrownBy(
+            () ->
+                spark.sql("SELECT moe_score('" + big + "', tokens, 'placement=in-task') FROM docs"))
         .hasMessageContaining("Cannot run model " + big + " in-task: its weights take ")
         .hasMessageContaining(
             String.format(
                 "MB in f32, more than 60%% of an executor's %d MB",
                 Runtime.getRuntime().maxMemory() >> 20))
-        .hasMessageContaining("expert service, --mode service");
+        .hasMessageContaining("pass 'placement=auto' or 'mode=service' to run its experts on");
   }
 
   private void assertScore(Row row) {
