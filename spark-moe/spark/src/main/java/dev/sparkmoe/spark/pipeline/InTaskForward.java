@@ -4,6 +4,8 @@ import dev.sparkmoe.core.exchange.InTaskSide;
 import dev.sparkmoe.core.forward.DecoderLoop;
 import dev.sparkmoe.core.forward.FinalHidden;
 import dev.sparkmoe.core.forward.OutputHead;
+import dev.sparkmoe.core.generate.BatchGenerator;
+import dev.sparkmoe.core.generate.Generation;
 import dev.sparkmoe.core.model.ModelConfig;
 import dev.sparkmoe.core.nn.ComputeDtype;
 import dev.sparkmoe.core.pipeline.OwnerState;
@@ -22,6 +24,7 @@ import java.util.List;
  * task completes.
  */
 public final class InTaskForward implements ScalarForward {
+  private final Model model;
   private final ExecutorRuntime runtime;
   private final PlacementPlan placement;
   private final OutputHead head;
@@ -55,7 +58,8 @@ public final class InTaskForward implements ScalarForward {
     }
   }
 
-  private InTaskForward(ExecutorRuntime runtime) {
+  private InTaskForward(Model model, ExecutorRuntime runtime) {
+    this.model = model;
     this.runtime = runtime;
     ModelConfig config = runtime.model().config();
     this.placement =
@@ -70,7 +74,7 @@ public final class InTaskForward implements ScalarForward {
         ExecutorRuntime.get(model.path(), model.backend(), model.computeDtype());
     runtime.prefetchLayer(0);
     runtime.prefetchLayer(1);
-    return new InTaskForward(runtime);
+    return new InTaskForward(model, runtime);
   }
 
   @Override
@@ -95,6 +99,23 @@ public final class InTaskForward implements ScalarForward {
     InTaskSide side = side(runtime);
     side.forward(state, /* skippedRows= */ 0);
     return Outputs.inOrder(head, side.finish(state), rows);
+  }
+
+  /**
+   * Generates for {@code prompts} (each at least one valid token) as {@code --kind generate}
+   * in-task does; a seeded row's generator is keyed by its {@code id}, as there.
+   */
+  @Override
+  public List<Generation> generate(
+      List<Object> ids, List<int[]> prompts, GenerateSettings settings) {
+    List<BatchGenerator.Request> requests = new java.util.ArrayList<>(prompts.size());
+    for (int r = 0; r < prompts.size(); r++) {
+      requests.add(new BatchGenerator.Request(ids.get(r), prompts.get(r), settings.sampling()));
+    }
+    InTaskSide.LayerStats[] layers = new InTaskSide.LayerStats[config().numLayers()];
+    return InTaskGenerate.generate(
+            runtime, model.path(), settings.kvCacheMemoryBytes(), requests, layers)
+        .generations();
   }
 
   /** The in-task side over the runtime's resident experts, the next layer prefetched. */

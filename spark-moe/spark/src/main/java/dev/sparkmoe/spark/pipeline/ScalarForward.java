@@ -1,5 +1,6 @@
 package dev.sparkmoe.spark.pipeline;
 
+import dev.sparkmoe.core.generate.Generation;
 import dev.sparkmoe.core.model.ModelConfig;
 import java.io.Serializable;
 import java.util.List;
@@ -16,6 +17,13 @@ public interface ScalarForward {
 
   /** Runs every layer over {@code tokens} (each row at least one valid token). */
   InTaskForward.Outputs run(List<int[]> tokens);
+
+  /**
+   * Generates for {@code prompts}, row {@code r} keyed by {@code ids.get(r)} for seeded sampling.
+   *
+   * @throws UnsupportedOperationException where this forward cannot generate
+   */
+  List<Generation> generate(List<Object> ids, List<int[]> prompts, GenerateSettings settings);
 
   /** Where a task opens its forward: shipped in the operator's closure, a few bytes. */
   interface Source extends Serializable {

@@ -2,6 +2,7 @@ package dev.sparkmoe.spark.pipeline;
 
 import dev.sparkmoe.core.exchange.OwnerSide;
 import dev.sparkmoe.core.forward.OutputHead;
+import dev.sparkmoe.core.generate.Generation;
 import dev.sparkmoe.core.model.ModelConfig;
 import dev.sparkmoe.core.pipeline.OwnerState;
 import dev.sparkmoe.core.service.MicroBatchForward;
@@ -48,6 +49,14 @@ final class ServiceForward implements ScalarForward {
     public String explain() {
       return "service (" + reason + ")";
     }
+  }
+
+  /** Generation through the service is another piece of work; analysis refuses it before here. */
+  @Override
+  public List<Generation> generate(
+      List<Object> ids, List<int[]> prompts, GenerateSettings settings) {
+    throw new UnsupportedOperationException(
+        "Cannot run moe_generate through the expert service: not built yet");
   }
 
   @Override

@@ -2,6 +2,7 @@ package dev.sparkmoe.spark.sql;
 
 import dev.sparkmoe.core.forward.OutputHead;
 import dev.sparkmoe.core.forward.OutputKind;
+import dev.sparkmoe.core.generate.Generation;
 import dev.sparkmoe.spark.infer.RowTokens;
 import dev.sparkmoe.spark.pipeline.InTaskForward;
 import dev.sparkmoe.spark.pipeline.InvalidTokenPolicy;
@@ -24,6 +25,7 @@ import org.apache.spark.sql.catalyst.util.ArrayData;
 import org.apache.spark.sql.execution.metric.SQLMetric;
 import org.apache.spark.sql.types.ArrayType;
 import org.apache.spark.sql.types.DataType;
+import org.apache.spark.unsafe.types.UTF8String;
 import scala.collection.JavaConverters;
 
 /**
@@ -40,6 +42,7 @@ final class CallBatches implements Iterator<InternalRow> {
   private final UnsafeProjection output;
   private final JoinedRow joined = new JoinedRow();
   private ScalarForward forward;
+  private Object[] ids;
   private List<InternalRow> batch = List.of();
   private Object[][] results;
   private int next;
@@ -98,6 +101,12 @@ final class CallBatches implements Iterator<InternalRow> {
                   + " pass 'placement=in-task' for a model that fits a task",
               call.prettyName()));
     }
+    if (call.kind() == OutputKind.GENERATE) {
+      throw new IllegalArgumentException(
+          "Cannot run moe_generate row by row (in a join condition or after an aggregation): its"
+              + " seeded draws are keyed by the row's id; move the call into a projection or a"
+              + " filter below");
+    }
     ScalarForward forward = InTaskForward.open(call.settings().model());
     int[] tokens =
         read(call.settings(), forward, values, elementType(call.tokens()), "(outside a batch)");
@@ -151,8 +160,10 @@ final class CallBatches implements Iterator<InternalRow> {
   /** Per argument, per row of the batch: the row's tokens, or null for no output. */
   private int[][][] tokens(List<InternalRow> read) {
     int[][][] tokens = new int[plan.arguments().size()][read.size()][];
+    ids = new Object[read.size()];
     for (int r = 0; r < read.size(); r++) {
       InternalRow row = read.get(r);
+      ids[r] = id(row);
       UnsafeRow values = arguments.apply(row);
       String label = label(row);
       for (int a = 0; a < tokens.length; a++) {
@@ -181,16 +192,59 @@ final class CallBatches implements Iterator<InternalRow> {
       return;
     }
     long start = System.nanoTime();
-    InTaskForward.Outputs outputs = forward.run(present);
+    InTaskForward.Outputs outputs = null;
+    List<Generation> generations = null;
     for (int c = 0; c < plan.kinds().length; c++) {
-      if (plan.argumentOf()[c] == a) {
-        for (int i = 0; i < present.size(); i++) {
-          results[c][rowOf[i]] = value(plan.kinds()[c], outputs, i);
-        }
+      if (plan.argumentOf()[c] != a) {
+        continue;
+      }
+      OutputKind kind = plan.kinds()[c];
+      if (kind == OutputKind.GENERATE && generations == null) {
+        generations =
+            forward.generate(idsOf(rowOf, present.size()), present, plan.settings().generate());
+      } else if (kind != OutputKind.GENERATE && outputs == null) {
+        outputs = forward.run(present);
+      }
+      for (int i = 0; i < present.size(); i++) {
+        results[c][rowOf[i]] =
+            kind == OutputKind.GENERATE ? generated(generations.get(i)) : value(kind, outputs, i);
       }
     }
     metrics.forwardNanos().add(System.nanoTime() - start);
     metrics.tokens().add(numTokens);
+  }
+
+  private List<Object> idsOf(int[] rowOf, int count) {
+    List<Object> out = new ArrayList<>(count);
+    for (int i = 0; i < count; i++) {
+      out.add(ids[rowOf[i]]);
+    }
+    return out;
+  }
+
+  /**
+   * The row's id, which keys its seeded draws as {@code moe infer}'s id column does; else its place
+   * in the partition.
+   */
+  private Object id(InternalRow row) {
+    if (plan.idOrdinal() >= 0 && !row.isNullAt(plan.idOrdinal())) {
+      DataType type = plan.input().get(plan.idOrdinal()).dataType();
+      Object id = row.get(plan.idOrdinal(), type);
+      return id instanceof UTF8String text ? text.toString() : id;
+    }
+    return rowIndex;
+  }
+
+  /** {@code moe_generate}'s struct for one row's generation. */
+  private static Object generated(Generation g) {
+    return new GenericInternalRow(
+        new Object[] {
+          UnsafeArrayData.fromPrimitiveArray(g.tokens()),
+          UnsafeArrayData.fromPrimitiveArray(g.logprobs()),
+          UTF8String.fromString(g.finishReason().outputName()),
+          g.numInputTokens(),
+          g.numOutputTokens()
+        });
   }
 
   /** The row's id as messages show it, else its place in the partition. */

@@ -4,10 +4,12 @@ import dev.sparkmoe.core.backend.ExpertBackends;
 import dev.sparkmoe.core.config.MoeOption;
 import dev.sparkmoe.core.config.MoeOptions;
 import dev.sparkmoe.core.exchange.ExchangeMode;
+import dev.sparkmoe.core.forward.OutputKind;
 import dev.sparkmoe.core.model.ModelConfig;
 import dev.sparkmoe.core.model.ModelConfigReader;
 import dev.sparkmoe.core.placement.PlacementPolicy;
 import dev.sparkmoe.spark.config.SessionOptions;
+import dev.sparkmoe.spark.pipeline.GenerateSettings;
 import dev.sparkmoe.spark.pipeline.InTaskForward;
 import dev.sparkmoe.spark.pipeline.InvalidTokenPolicy;
 import dev.sparkmoe.spark.pipeline.ScalarForward;
@@ -19,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.apache.spark.sql.SparkSession;
+import org.apache.spark.sql.types.StructType;
 
 /**
  * A scalar model call's settings, resolved when the query is analyzed (the session conf is the
@@ -29,13 +32,16 @@ import org.apache.spark.sql.SparkSession;
  * @param batchRows rows per forward
  * @param invalidTokens what a row with tokens the model cannot take gets: a failure, or NULL
  * @param idColumn the column that names a row in messages, when the query has it
+ * @param generate {@code moe_generate}'s sampling parameters and KV-cache budget; null for the
+ *     other functions
  */
 record ScalarSettings(
     InTaskForward.Model model,
     ScalarPlacement.Choice placement,
     int batchRows,
     InvalidTokenPolicy invalidTokens,
-    String idColumn)
+    String idColumn,
+    GenerateSettings generate)
     implements Serializable {
   private static final long serialVersionUID = 1L;
 
@@ -52,6 +58,11 @@ record ScalarSettings(
           MoeOptions.BATCH_ROWS,
           MoeOptions.ID_COLUMN);
 
+  /** The options {@code moe_generate} takes: the others' and the generation options. */
+  static final List<MoeOption<?>> GENERATE_OPTIONS =
+      java.util.stream.Stream.concat(OPTIONS.stream(), GenerateSettings.CALL_OPTIONS.stream())
+          .toList();
+
   /**
    * Resolves {@code options} (lower-case keys) over the session conf and defaults, and checks that
    * the model opens and fits where it will run. {@code placement}, {@code mode}, {@code slots} and
@@ -61,13 +72,18 @@ record ScalarSettings(
    * @throws IllegalArgumentException naming the option, the model or the sizes at fault
    */
   static ScalarSettings resolve(
-      SparkSession spark, String modelPath, Map<String, String> options, String where) {
+      SparkSession spark,
+      String modelPath,
+      Map<String, String> options,
+      String where,
+      OutputKind kind) {
+    List<MoeOption<?>> allowed = kind == OutputKind.GENERATE ? GENERATE_OPTIONS : OPTIONS;
     for (String key : options.keySet()) {
-      if (MoeOptions.find(OPTIONS, key).isEmpty()) {
+      if (MoeOptions.find(allowed, key).isEmpty()) {
         throw new IllegalArgumentException(
             String.format(
                 "Invalid option of %s: %s (expected: one of %s)",
-                where, key, String.join(", ", MoeOptions.keys(OPTIONS))));
+                where, key, String.join(", ", MoeOptions.keys(allowed))));
       }
     }
     SessionOptions settings = SessionOptions.of(spark, options);
@@ -81,12 +97,29 @@ record ScalarSettings(
     ExchangeMode mode = MoeOptions.MODE.parse(options.getOrDefault(MoeOptions.MODE.key(), "auto"));
     Optional<Integer> slots =
         Optional.ofNullable(options.get(MoeOptions.SLOTS.key())).map(MoeOptions.SLOTS::parse);
+    ScalarPlacement.Choice placement =
+        ScalarPlacement.choose(spark, model, config, requested, mode, slots, settings);
+    checkGenerateInTask(kind, placement, modelPath);
     return new ScalarSettings(
         model,
-        ScalarPlacement.choose(spark, model, config, requested, mode, slots, settings),
+        placement,
         settings.value(MoeOptions.BATCH_ROWS),
         InvalidTokenPolicy.parse(settings.value(MoeOptions.ON_ROW_ERROR)),
-        options.getOrDefault(MoeOptions.ID_COLUMN.key(), MoeOptions.ID_COLUMN.defaultValue()));
+        options.getOrDefault(MoeOptions.ID_COLUMN.key(), MoeOptions.ID_COLUMN.defaultValue()),
+        kind == OutputKind.GENERATE ? GenerateSettings.resolve(settings, new StructType()) : null);
+  }
+
+  /** The seam for generation through the service: refused at analysis until it is built. */
+  private static void checkGenerateInTask(
+      OutputKind kind, ScalarPlacement.Choice placement, String modelPath) {
+    if (kind == OutputKind.GENERATE && placement.isService()) {
+      throw new IllegalArgumentException(
+          String.format(
+              "Cannot run moe_generate on model %s through the expert service: scalar generation"
+                  + " runs in-task only for now (pass 'placement=in-task' for a model that fits a"
+                  + " task, or use moe infer --kind generate --mode service)",
+              modelPath));
+    }
   }
 
   /**

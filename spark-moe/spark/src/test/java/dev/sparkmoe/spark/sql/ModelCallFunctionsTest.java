@@ -98,6 +98,64 @@ class ModelCallFunctionsTest {
   }
 
   @Test
+  void moeGenerateGivesMoeInfersGenerationsSeededAndGreedy() {
+    for (String sampling :
+        List.of("max-new-tokens=5; temperature=0.8; top-p=0.9; seed=7", "max-new-tokens=4")) {
+      Map<Long, Row> expected = new HashMap<>();
+      for (Row row :
+          sql(
+                  "SELECT * FROM moe_infer('%s', 'docs', 'generate', 'placement=in-task; %s')",
+                  sampling)
+              .collectAsList()) {
+        expected.put(row.getLong(0), row);
+      }
+      List<Row> rows =
+          sql(
+                  "SELECT id, moe_generate('%s', tokens, '%s; batch-rows=8') AS g FROM docs"
+                      + " WHERE lang = 'en' OR id >= 1000",
+                  sampling)
+              .collectAsList();
+      assertThat(rows).hasSize(ROWS / 2 + 2);
+      assertThat(rows.stream().filter(r -> !r.isNullAt(1)).mapToInt(r -> r.getStruct(1).getInt(4)))
+          .as("%s: new tokens over the rows", sampling)
+          .anyMatch(n -> n > 0);
+      for (Row row : rows) {
+        long id = row.getLong(0);
+        Row want = expected.get(id);
+        if (want.isNullAt(want.fieldIndex("output_tokens"))) {
+          assertThat(row.isNullAt(1)).as("%s: row %d has no tokens", sampling, id).isTrue();
+          continue;
+        }
+        Row g = row.getStruct(1);
+        for (String column :
+            List.of(
+                "output_tokens",
+                "output_logprobs",
+                "finish_reason",
+                "num_input_tokens",
+                "num_output_tokens")) {
+          assertThat(g.<Object>getAs(column))
+              .as("%s: %s of row %d vs moe_infer generate", sampling, column, id)
+              .isEqualTo(want.<Object>getAs(column));
+        }
+      }
+    }
+  }
+
+  @Test
+  void moeGenerateThroughTheServiceFailsAtAnalysis() {
+    assertThatThrownBy(() -> sql("SELECT moe_generate('%s', tokens, 'mode=service') FROM docs"))
+        .hasMessageContaining(
+            "Cannot run moe_generate on model "
+                + model
+                + " through the expert service: scalar"
+                + " generation runs in-task only for now");
+    assertThatThrownBy(() -> sql("SELECT moe_generate('%s', tokens, 'top-q=3') FROM docs"))
+        .hasMessageContaining("Invalid option of moe_generate: top-q (expected: one of placement,")
+        .hasMessageContaining("max-new-tokens, min-new-tokens, temperature, top-k, top-p, min-p,");
+  }
+
+  @Test
   void aFilterBeforeAndALimit() {
     List<Row> rows =
         sql("SELECT id, moe_score('%s', tokens) FROM docs WHERE lang = 'en' AND id < 1000")
