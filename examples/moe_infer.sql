@@ -31,7 +31,12 @@ FROM scores ORDER BY mean_logprob DESC LIMIT 20;
 SELECT id, moe_next_token('${model}', tokens).token AS next_token, moe_next_token('${model}', tokens).logprob AS logprob
 FROM docs WHERE moe_num_tokens(tokens) >= 8 ORDER BY logprob DESC LIMIT 10;
 
--- A model too large for one executor runs through the expert-parallel pipeline instead:
+-- A model too large for one executor runs its experts on expert servers started for the query and stopped when it
+-- ends ('mode=service' forces it; it needs slots + 1 task slots), or through the expert-parallel pipeline:
+-- SELECT id, moe_score('${model}', tokens, 'mode=service; slots=2') AS score FROM docs;
 -- CACHE TABLE scores AS SELECT * FROM moe_infer('${model}', 'docs', 'score', 'placement=shared-layers');
+
+-- Generation as an expression too (in-task): eight new tokens per row, greedy.
+-- SELECT id, moe_generate('${model}', tokens, 'max-new-tokens=8').output_tokens AS continuation FROM docs LIMIT 5;
 
 INSERT OVERWRITE DIRECTORY '${output}' USING parquet SELECT * FROM scores;

@@ -74,7 +74,8 @@ SELECT * FROM scores ORDER BY score DESC LIMIT 10
 
 -- MAGIC %md
 -- MAGIC The scalar functions `moe_score`, `moe_embed` and `moe_next_token` put the model inside any query: Spark
--- MAGIC batches each partition's rows through it (experts in-task on the executors, for a model that fits one) and
+-- MAGIC batches each partition's rows through it (experts in-task on the executors for a model that fits one, else on
+-- MAGIC expert servers started for the query and stopped when it ends) and
 -- MAGIC the filter, join or aggregate around the call plan as usual. `EXPLAIN` shows the `BatchModelCalls`
 -- MAGIC operator. The scores are those of `moe_infer` on the same rows.
 

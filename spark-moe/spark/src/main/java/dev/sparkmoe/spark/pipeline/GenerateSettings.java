@@ -23,7 +23,8 @@ import scala.collection.Seq;
  * @param kvCacheMemoryBytes a task's KV-cache budget
  * @param rowColumns the per-row columns present in the input, read after the id and tokens
  */
-record GenerateSettings(SamplingParams sampling, long kvCacheMemoryBytes, List<String> rowColumns)
+public record GenerateSettings(
+    SamplingParams sampling, long kvCacheMemoryBytes, List<String> rowColumns)
     implements Serializable {
   private static final long serialVersionUID = 1L;
 
@@ -45,7 +46,13 @@ record GenerateSettings(SamplingParams sampling, long kvCacheMemoryBytes, List<S
   }
 
   /** The run's settings; per-row columns are those of {@code schema} named as above. */
-  static GenerateSettings resolve(SessionOptions settings, StructType schema) {
+  /** The options {@code moe_generate} takes: the sampling parameters and the KV-cache budget. */
+  public static final List<MoeOption<?>> CALL_OPTIONS =
+      java.util.stream.Stream.concat(
+              ROW_OPTIONS.stream(), java.util.stream.Stream.of(MoeOptions.KV_CACHE_MEMORY))
+          .toList();
+
+  public static GenerateSettings resolve(SessionOptions settings, StructType schema) {
     SamplingParams sampling =
         new SamplingParams(
             settings.value(MoeOptions.MAX_NEW_TOKENS),

@@ -4,6 +4,8 @@ import dev.sparkmoe.core.exchange.InTaskSide;
 import dev.sparkmoe.core.forward.DecoderLoop;
 import dev.sparkmoe.core.forward.FinalHidden;
 import dev.sparkmoe.core.forward.OutputHead;
+import dev.sparkmoe.core.generate.BatchGenerator;
+import dev.sparkmoe.core.generate.Generation;
 import dev.sparkmoe.core.model.ModelConfig;
 import dev.sparkmoe.core.nn.ComputeDtype;
 import dev.sparkmoe.core.pipeline.OwnerState;
@@ -21,7 +23,8 @@ import java.util.List;
  * <p>Not thread-safe; one per task. Inside a Spark task the executor's runtime stays open until the
  * task completes.
  */
-public final class InTaskForward {
+public final class InTaskForward implements ScalarForward {
+  private final Model model;
   private final ExecutorRuntime runtime;
   private final PlacementPlan placement;
   private final OutputHead head;
@@ -36,7 +39,27 @@ public final class InTaskForward {
   public record Model(String path, String backend, ComputeDtype computeDtype)
       implements Serializable {}
 
-  private InTaskForward(ExecutorRuntime runtime) {
+  /** Where tasks open the in-task forward of {@code model}. */
+  public static ScalarForward.Source source(Model model) {
+    return new InTaskSource(model);
+  }
+
+  private record InTaskSource(Model model) implements ScalarForward.Source {
+    private static final long serialVersionUID = 1L;
+
+    @Override
+    public ScalarForward open() {
+      return InTaskForward.open(model);
+    }
+
+    @Override
+    public String explain() {
+      return "in-task";
+    }
+  }
+
+  private InTaskForward(Model model, ExecutorRuntime runtime) {
+    this.model = model;
     this.runtime = runtime;
     ModelConfig config = runtime.model().config();
     this.placement =
@@ -51,9 +74,10 @@ public final class InTaskForward {
         ExecutorRuntime.get(model.path(), model.backend(), model.computeDtype());
     runtime.prefetchLayer(0);
     runtime.prefetchLayer(1);
-    return new InTaskForward(runtime);
+    return new InTaskForward(model, runtime);
   }
 
+  @Override
   public ModelConfig config() {
     return runtime.model().config();
   }
@@ -62,6 +86,7 @@ public final class InTaskForward {
    * Runs every layer over {@code tokens} (each row at least one valid token, as {@link
    * dev.sparkmoe.core.forward.TokenRows#check} allows).
    */
+  @Override
   public Outputs run(List<int[]> tokens) {
     Object[] ids = new Object[tokens.size()];
     for (int r = 0; r < ids.length; r++) {
@@ -73,7 +98,24 @@ public final class InTaskForward {
             .embed(OwnerTasks.partition(), ids, rows);
     InTaskSide side = side(runtime);
     side.forward(state, /* skippedRows= */ 0);
-    return new Outputs(head, side.finish(state), rows);
+    return Outputs.inOrder(head, side.finish(state), rows);
+  }
+
+  /**
+   * Generates for {@code prompts} (each at least one valid token) as {@code --kind generate}
+   * in-task does; a seeded row's generator is keyed by its {@code id}, as there.
+   */
+  @Override
+  public List<Generation> generate(
+      List<Object> ids, List<int[]> prompts, GenerateSettings settings) {
+    List<BatchGenerator.Request> requests = new java.util.ArrayList<>(prompts.size());
+    for (int r = 0; r < prompts.size(); r++) {
+      requests.add(new BatchGenerator.Request(ids.get(r), prompts.get(r), settings.sampling()));
+    }
+    InTaskSide.LayerStats[] layers = new InTaskSide.LayerStats[config().numLayers()];
+    return InTaskGenerate.generate(
+            runtime, model.path(), settings.kvCacheMemoryBytes(), requests, layers)
+        .generations();
   }
 
   /** The in-task side over the runtime's resident experts, the next layer prefetched. */
@@ -85,19 +127,30 @@ public final class InTaskForward {
         runtime::prefetchLayer);
   }
 
-  /** A batch's final hidden states and what each output kind makes of row {@code r}. */
+  /**
+   * A batch's final hidden states and what each output kind makes of input row {@code r}.
+   *
+   * @param tokens the input rows' tokens, in input order
+   * @param stateRow per input row, its row in {@code hidden} (the owner may order rows its own way)
+   */
   @SuppressWarnings("ArrayRecordComponent") // read-only outputs of one batch
-  public record Outputs(OutputHead head, FinalHidden hidden, int[][] tokens) {
+  public record Outputs(OutputHead head, FinalHidden hidden, int[][] tokens, int[] stateRow) {
+    /** Outputs whose hidden rows are in input order. */
+    static Outputs inOrder(OutputHead head, FinalHidden hidden, int[][] tokens) {
+      return new Outputs(
+          head, hidden, tokens, java.util.stream.IntStream.range(0, tokens.length).toArray());
+    }
+
     public float[] embedding(int r) {
-      return head.embedding(hidden, r);
+      return head.embedding(hidden, stateRow[r]);
     }
 
     public OutputHead.Score score(int r) {
-      return head.score(hidden, r, tokens[r]);
+      return head.score(hidden, stateRow[r], tokens[r]);
     }
 
     public OutputHead.NextToken nextToken(int r) {
-      return head.nextToken(hidden, r);
+      return head.nextToken(hidden, stateRow[r]);
     }
   }
 }

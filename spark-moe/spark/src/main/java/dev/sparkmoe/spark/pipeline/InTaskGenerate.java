@@ -68,24 +68,9 @@ final class InTaskGenerate {
         requests.add(new BatchGenerator.Request(row.get(0), tokens, settings.forRow(row)));
       }
     }
-    InTaskSide side =
-        new InTaskSide(
-            new DecoderLoop(config, runtime.dense()),
-            runtime.backend(),
-            runtime::resident,
-            runtime::prefetchLayer);
     InTaskSide.LayerStats[] layers = new InTaskSide.LayerStats[config.numLayers()];
-    int attentionLayers =
-        (int) runtime.dense().layers().stream().filter(l -> l.hasAttention()).count();
-    BatchGenerator generator =
-        new BatchGenerator(
-            config,
-            new OutputHead(config, runtime.dense().lmHead()),
-            (batch, caches) -> side.forwardCached(batch, caches, layers),
-            EosTokens.read(Path.of(manifest.modelPath())),
-            settings.kvCacheMemoryBytes(),
-            attentionLayers);
-    BatchGenerator.Result result = generator.generate(requests);
+    BatchGenerator.Result result =
+        generate(runtime, manifest.modelPath(), settings.kvCacheMemoryBytes(), requests, layers);
     report(runtime, partition, layers, skipped, stats);
     generation.add(new Stat(partition, result.stats()));
     List<Row> out = new ArrayList<>(ids.size());
@@ -98,6 +83,38 @@ final class InTaskGenerate {
               : OutputRows.generated(ids.get(r), g));
     }
     return out.iterator();
+  }
+
+  /**
+   * Generates for {@code requests} with every expert computed here: what {@code --kind generate}
+   * in-task and {@code moe_generate} share.
+   *
+   * @param layers filled with each layer's statistics, summed over the forward steps
+   */
+  static BatchGenerator.Result generate(
+      ExecutorRuntime runtime,
+      String modelPath,
+      long kvCacheMemoryBytes,
+      List<BatchGenerator.Request> requests,
+      InTaskSide.LayerStats[] layers) {
+    ModelConfig config = runtime.model().config();
+    InTaskSide side =
+        new InTaskSide(
+            new DecoderLoop(config, runtime.dense()),
+            runtime.backend(),
+            runtime::resident,
+            runtime::prefetchLayer);
+    int attentionLayers =
+        (int) runtime.dense().layers().stream().filter(l -> l.hasAttention()).count();
+    BatchGenerator generator =
+        new BatchGenerator(
+            config,
+            new OutputHead(config, runtime.dense().lmHead()),
+            (batch, caches) -> side.forwardCached(batch, caches, layers),
+            EosTokens.read(Path.of(modelPath)),
+            kvCacheMemoryBytes,
+            attentionLayers);
+    return generator.generate(requests);
   }
 
   private static void report(

@@ -296,7 +296,7 @@ public final class MoeInference {
         : settings.value(MoeOptions.PLACEMENT);
   }
 
-  private static ServiceSettings service(SessionOptions settings) {
+  static ServiceSettings service(SessionOptions settings) {
     return new ServiceSettings(
         settings.value(MoeOptions.MICRO_BATCHES),
         settings.value(MoeOptions.GATHER_TOKENS),

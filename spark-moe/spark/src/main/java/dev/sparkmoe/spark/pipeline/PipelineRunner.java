@@ -338,7 +338,7 @@ final class PipelineRunner {
   }
 
   /** Slot s is pinned to executor s mod executors: with one GPU per executor, one slot per GPU. */
-  private static List<String> slotLocations(List<ExecutorSlot> executors, int numSlots) {
+  static List<String> slotLocations(List<ExecutorSlot> executors, int numSlots) {
     List<String> locations = new ArrayList<>(numSlots);
     for (int slot = 0; slot < numSlots; slot++) {
       locations.add(executors.get(slot % executors.size()).taskLocation());

@@ -95,7 +95,7 @@ final class ServiceJob {
    * ends in a shuffle so that it is a shuffle map stage: Spark relaunches a failed barrier shuffle
    * map stage whole, but aborts a failed barrier result stage.
    */
-  private JavaRDD<Object> servers(SparkContext sc, RegistryEndpoint registry) {
+  JavaRDD<Object> servers(SparkContext sc, RegistryEndpoint registry) {
     int slots = slotLocations.size();
     JavaRDD<Integer> pinned =
         Pinning.pin(
@@ -112,7 +112,7 @@ final class ServiceJob {
   }
 
   /** Waits until every slot's server reported; fails with the barrier job's error if it ended. */
-  private void awaitServers(AddressRegistry registry, JavaFutureAction<Long> servers) {
+  void awaitServers(AddressRegistry registry, JavaFutureAction<Long> servers) {
     long timeoutMs = manifest.service().connectTimeoutMs();
     long deadline = System.nanoTime() + TimeUnit.MILLISECONDS.toNanos(timeoutMs);
     try {
@@ -159,7 +159,7 @@ final class ServiceJob {
   }
 
   /** After a failure: lets the servers end on STOP, cancels the job past the wait. */
-  private static void finish(JavaFutureAction<Long> servers) {
+  static void finish(JavaFutureAction<Long> servers) {
     try {
       servers.get(STOP_WAIT_MS, TimeUnit.MILLISECONDS);
     } catch (ExecutionException | TimeoutException e) {
@@ -185,11 +185,11 @@ final class ServiceJob {
     }
   }
 
-  private static String bindHost(SparkContext sc) {
+  static String bindHost(SparkContext sc) {
     return sc.getConf().get("spark.driver.bindAddress", advertisedHost(sc));
   }
 
-  private static String advertisedHost(SparkContext sc) {
+  static String advertisedHost(SparkContext sc) {
     return sc.getConf().get("spark.driver.host", "localhost");
   }
 

@@ -22,8 +22,10 @@ import scala.collection.Seq;
 /**
  * The physical operator of {@link BatchModelCalls}: each task feeds its partition's rows to the
  * model in batches ({@link CallBatches}), with the experts in-task from the executor's resident
- * cache, and appends the results. Keeps its child's partitioning and ordering, so a join or an
- * aggregate above it needs no extra exchange. Whole-stage code generation runs below and above it.
+ * cache or on the query's expert servers (started here, when the operator executes: {@link
+ * dev.sparkmoe.spark.pipeline.ScalarService}), and appends the results. Keeps its child's
+ * partitioning and ordering, so a join or an aggregate above it needs no extra exchange.
+ * Whole-stage code generation runs below and above it.
  *
  * <p>Immutable. The public constructor is the one Catalyst's reflective {@code makeCopy} uses.
  */
@@ -74,7 +76,14 @@ public final class BatchModelCallsExec extends SparkPlan {
     List<Attribute> input = ScalaUtil.list(child.output());
     ScalarSettings settings = list.get(0).settings();
     return new CallBatches.Plan(
-        arguments, argumentOf, kinds, settings, input, outputTypes(), idOrdinal(input, settings));
+        arguments,
+        argumentOf,
+        kinds,
+        settings,
+        input,
+        outputTypes(),
+        idOrdinal(input, settings),
+        settings.forwardSource(session()));
   }
 
   private static int indexOfSemantic(List<Expression> arguments, Expression tokens) {

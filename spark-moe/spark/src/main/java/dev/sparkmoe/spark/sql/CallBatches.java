@@ -2,9 +2,11 @@ package dev.sparkmoe.spark.sql;
 
 import dev.sparkmoe.core.forward.OutputHead;
 import dev.sparkmoe.core.forward.OutputKind;
+import dev.sparkmoe.core.generate.Generation;
 import dev.sparkmoe.spark.infer.RowTokens;
 import dev.sparkmoe.spark.pipeline.InTaskForward;
 import dev.sparkmoe.spark.pipeline.InvalidTokenPolicy;
+import dev.sparkmoe.spark.pipeline.ScalarForward;
 import java.io.Serializable;
 import java.util.ArrayList;
 import java.util.Iterator;
@@ -23,13 +25,14 @@ import org.apache.spark.sql.catalyst.util.ArrayData;
 import org.apache.spark.sql.execution.metric.SQLMetric;
 import org.apache.spark.sql.types.ArrayType;
 import org.apache.spark.sql.types.DataType;
+import org.apache.spark.unsafe.types.UTF8String;
 import scala.collection.JavaConverters;
 
 /**
  * One partition's rows through a {@link BatchModelCalls} node: reads {@code batch-rows} rows,
- * evaluates the calls' token arguments, runs one in-task forward per distinct argument over the
- * batch's rows that have tokens, and emits each input row with the calls' results appended. Not
- * thread-safe: one per task.
+ * evaluates the calls' token arguments, runs one forward (in-task or through the query's expert
+ * servers) per distinct argument over the batch's rows that have tokens, and emits each input row
+ * with the calls' results appended. Not thread-safe: one per task.
  */
 final class CallBatches implements Iterator<InternalRow> {
   private final Plan plan;
@@ -38,7 +41,8 @@ final class CallBatches implements Iterator<InternalRow> {
   private final UnsafeProjection arguments;
   private final UnsafeProjection output;
   private final JoinedRow joined = new JoinedRow();
-  private InTaskForward forward;
+  private ScalarForward forward;
+  private Object[] ids;
   private List<InternalRow> batch = List.of();
   private Object[][] results;
   private int next;
@@ -54,6 +58,7 @@ final class CallBatches implements Iterator<InternalRow> {
    * @param input the child's output
    * @param outputTypes the types of the child's columns, then of the calls' results
    * @param idOrdinal the input column that names a row in messages, or -1
+   * @param forward where each task opens its forward: in-task or through the query's servers
    */
   @SuppressWarnings("ArrayRecordComponent") // built once on the driver, read-only after
   record Plan(
@@ -63,7 +68,8 @@ final class CallBatches implements Iterator<InternalRow> {
       ScalarSettings settings,
       List<Attribute> input,
       DataType[] outputTypes,
-      int idOrdinal)
+      int idOrdinal,
+      ScalarForward.Source forward)
       implements Serializable {
     private static final long serialVersionUID = 1L;
   }
@@ -87,7 +93,21 @@ final class CallBatches implements Iterator<InternalRow> {
 
   /** One call on one row, outside a batch: {@link ModelCall#eval}'s slow path. */
   static Object evalAlone(ModelCall call, ArrayData values) {
-    InTaskForward forward = InTaskForward.open(call.settings().model());
+    if (call.settings().placement().isService()) {
+      throw new IllegalArgumentException(
+          String.format(
+              "Cannot run %s row by row through the expert service (in a join condition or after"
+                  + " an aggregation): move the call into a projection or a filter below, or"
+                  + " pass 'placement=in-task' for a model that fits a task",
+              call.prettyName()));
+    }
+    if (call.kind() == OutputKind.GENERATE) {
+      throw new IllegalArgumentException(
+          "Cannot run moe_generate row by row (in a join condition or after an aggregation): its"
+              + " seeded draws are keyed by the row's id; move the call into a projection or a"
+              + " filter below");
+    }
+    ScalarForward forward = InTaskForward.open(call.settings().model());
     int[] tokens =
         read(call.settings(), forward, values, elementType(call.tokens()), "(outside a batch)");
     return tokens == null ? null : value(call.kind(), forward.run(List.of(tokens)), 0);
@@ -127,7 +147,7 @@ final class CallBatches implements Iterator<InternalRow> {
       return;
     }
     if (forward == null) {
-      forward = InTaskForward.open(plan.settings().model());
+      forward = plan.forward().open();
     }
     int[][][] tokens = tokens(read);
     for (int a = 0; a < plan.arguments().size(); a++) {
@@ -140,8 +160,10 @@ final class CallBatches implements Iterator<InternalRow> {
   /** Per argument, per row of the batch: the row's tokens, or null for no output. */
   private int[][][] tokens(List<InternalRow> read) {
     int[][][] tokens = new int[plan.arguments().size()][read.size()][];
+    ids = new Object[read.size()];
     for (int r = 0; r < read.size(); r++) {
       InternalRow row = read.get(r);
+      ids[r] = id(row);
       UnsafeRow values = arguments.apply(row);
       String label = label(row);
       for (int a = 0; a < tokens.length; a++) {
@@ -170,16 +192,59 @@ final class CallBatches implements Iterator<InternalRow> {
       return;
     }
     long start = System.nanoTime();
-    InTaskForward.Outputs outputs = forward.run(present);
+    InTaskForward.Outputs outputs = null;
+    List<Generation> generations = null;
     for (int c = 0; c < plan.kinds().length; c++) {
-      if (plan.argumentOf()[c] == a) {
-        for (int i = 0; i < present.size(); i++) {
-          results[c][rowOf[i]] = value(plan.kinds()[c], outputs, i);
-        }
+      if (plan.argumentOf()[c] != a) {
+        continue;
+      }
+      OutputKind kind = plan.kinds()[c];
+      if (kind == OutputKind.GENERATE && generations == null) {
+        generations =
+            forward.generate(idsOf(rowOf, present.size()), present, plan.settings().generate());
+      } else if (kind != OutputKind.GENERATE && outputs == null) {
+        outputs = forward.run(present);
+      }
+      for (int i = 0; i < present.size(); i++) {
+        results[c][rowOf[i]] =
+            kind == OutputKind.GENERATE ? generated(generations.get(i)) : value(kind, outputs, i);
       }
     }
     metrics.forwardNanos().add(System.nanoTime() - start);
     metrics.tokens().add(numTokens);
+  }
+
+  private List<Object> idsOf(int[] rowOf, int count) {
+    List<Object> out = new ArrayList<>(count);
+    for (int i = 0; i < count; i++) {
+      out.add(ids[rowOf[i]]);
+    }
+    return out;
+  }
+
+  /**
+   * The row's id, which keys its seeded draws as {@code moe infer}'s id column does; else its place
+   * in the partition.
+   */
+  private Object id(InternalRow row) {
+    if (plan.idOrdinal() >= 0 && !row.isNullAt(plan.idOrdinal())) {
+      DataType type = plan.input().get(plan.idOrdinal()).dataType();
+      Object id = row.get(plan.idOrdinal(), type);
+      return id instanceof UTF8String text ? text.toString() : id;
+    }
+    return rowIndex;
+  }
+
+  /** {@code moe_generate}'s struct for one row's generation. */
+  private static Object generated(Generation g) {
+    return new GenericInternalRow(
+        new Object[] {
+          UnsafeArrayData.fromPrimitiveArray(g.tokens()),
+          UnsafeArrayData.fromPrimitiveArray(g.logprobs()),
+          UTF8String.fromString(g.finishReason().outputName()),
+          g.numInputTokens(),
+          g.numOutputTokens()
+        });
   }
 
   /** The row's id as messages show it, else its place in the partition. */
@@ -199,7 +264,7 @@ final class CallBatches implements Iterator<InternalRow> {
    */
   private static int[] read(
       ScalarSettings settings,
-      InTaskForward forward,
+      ScalarForward forward,
       ArrayData values,
       DataType elementType,
       String label) {

@@ -19,12 +19,12 @@ import scala.collection.JavaConverters;
 import scala.collection.Seq;
 
 /**
- * One call of {@code moe_embed}, {@code moe_score} or {@code moe_next_token} in a query: the model
- * applied to one row's tokens. {@link ExtractModelCalls} pulls calls out of {@code Project}, {@code
- * Filter} and aggregate functions into a {@link BatchModelCalls} node, which runs each partition's
- * rows through the model in batches. Where a call stays in an expression that rule does not reach
- * (a join condition, a post-aggregation expression), {@link #eval} runs the row alone: the same
- * numbers, one forward per row.
+ * One call of {@code moe_embed}, {@code moe_score}, {@code moe_next_token} or {@code moe_generate}
+ * in a query: the model applied to one row's tokens. {@link ExtractModelCalls} pulls calls out of
+ * {@code Project}, {@code Filter} and aggregate functions into a {@link BatchModelCalls} node,
+ * which runs each partition's rows through the model in batches. Where a call stays in an
+ * expression that rule does not reach (a join condition, a post-aggregation expression), {@link
+ * #eval} runs the row alone: the same numbers, one forward per row.
  *
  * <p>{@link Unevaluable} in Spark's eyes, so that constant folding and the conversion of a
  * projection over local rows ({@code ConvertToLocalRelation}) leave it to the batching rule rather
@@ -43,6 +43,15 @@ public final class ModelCall extends Expression
           .add("token", DataTypes.IntegerType, false)
           .add("logprob", DataTypes.DoubleType, false);
 
+  /** The struct {@code moe_generate} returns: {@code moe infer --kind generate}'s columns. */
+  static final StructType GENERATED =
+      new StructType()
+          .add("output_tokens", DataTypes.createArrayType(DataTypes.IntegerType, false), false)
+          .add("output_logprobs", DataTypes.createArrayType(DataTypes.FloatType, false), false)
+          .add("finish_reason", DataTypes.StringType, false)
+          .add("num_input_tokens", DataTypes.IntegerType, false)
+          .add("num_output_tokens", DataTypes.IntegerType, false);
+
   private final OutputKind kind;
   private final ScalarSettings settings;
   private final Expression tokens;
@@ -60,7 +69,8 @@ public final class ModelCall extends Expression
       case EMBEDDING -> "moe_embed";
       case SCORE -> "moe_score";
       case NEXT_TOKEN -> "moe_next_token";
-      case HIDDEN, GENERATE ->
+      case GENERATE -> "moe_generate";
+      case HIDDEN ->
           throw new IllegalArgumentException(
               "No scalar function returns output kind " + kind.cliName());
     };
@@ -84,7 +94,8 @@ public final class ModelCall extends Expression
       case EMBEDDING -> DataTypes.createArrayType(DataTypes.FloatType, false);
       case SCORE -> DataTypes.DoubleType;
       case NEXT_TOKEN -> NEXT_TOKEN;
-      case HIDDEN, GENERATE ->
+      case GENERATE -> GENERATED;
+      case HIDDEN ->
           throw new IllegalStateException(
               "No scalar function returns output kind " + kind.cliName());
     };

@@ -13,8 +13,7 @@ import scala.collection.Seq;
 /**
  * {@code moe_embed}, {@code moe_score} and {@code moe_next_token}{@code ('<model path>', tokens[,
  * '<options>'])}: checks the arguments, the options and the model when the query is analyzed and
- * builds the {@link ModelCall}. {@code moe_generate} will join them with the generation work: one
- * more {@link OutputKind} here and in {@link CallBatches#value}.
+ * builds the {@link ModelCall}; {@code moe_generate} too, with the generation options.
  */
 final class ModelCallFunction {
   private ModelCallFunction() {}
@@ -38,7 +37,8 @@ final class ModelCallFunction {
             ? InferenceOptions.parse(
                 SqlArguments.constantString(args.get(2), name, 3, "the options"), name)
             : Map.of();
-    ScalarSettings settings = ScalarSettings.resolve(SparkSession.active(), model, options, name);
+    ScalarSettings settings =
+        ScalarSettings.resolve(SparkSession.active(), model, options, name, kind);
     return SqlNames.named(name, new ModelCall(kind, settings, tokens), tokens);
   }
 

@@ -90,6 +90,13 @@ public final class MoeFunctions {
             "the most likely next token after the row's tokens and its log-probability,"
                 + " struct<token int, logprob double>, as moe_infer's next-token",
             "> SELECT _FUNC_('/models/m', tokens).token FROM docs;"),
+        modelCall(
+            OutputKind.GENERATE,
+            "new tokens after the row's tokens, struct<output_tokens array<int>, output_logprobs"
+                + " array<float>, finish_reason string, num_input_tokens int, num_output_tokens"
+                + " int>, as moe_infer's generate (in-task only for now)",
+            "> SELECT id, _FUNC_('/models/m', tokens, 'max-new-tokens=8').output_tokens FROM"
+                + " docs;"),
         new Scalar(
             new FunctionIdentifier(NumTokensFunction.NAME),
             info(
@@ -171,7 +178,12 @@ public final class MoeFunctions {
                 + returns
                 + "; NULL for NULL or empty tokens. Rows go to the model in batches, in-task on"
                 + " the executors. options: 'key=value;...' with the keys "
-                + String.join(", ", MoeOptions.keys(ScalarSettings.OPTIONS))
+                + String.join(
+                    ", ",
+                    MoeOptions.keys(
+                        kind == OutputKind.GENERATE
+                            ? ScalarSettings.GENERATE_OPTIONS
+                            : ScalarSettings.OPTIONS))
                 + ".",
             example,
             "misc_funcs"),

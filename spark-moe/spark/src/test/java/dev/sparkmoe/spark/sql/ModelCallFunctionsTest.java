@@ -98,6 +98,64 @@ class ModelCallFunctionsTest {
   }
 
   @Test
+  void moeGenerateGivesMoeInfersGenerationsSeededAndGreedy() {
+    for (String sampling :
+        List.of("max-new-tokens=5; temperature=0.8; top-p=0.9; seed=7", "max-new-tokens=4")) {
+      Map<Long, Row> expected = new HashMap<>();
+      for (Row row :
+          sql(
+                  "SELECT * FROM moe_infer('%s', 'docs', 'generate', 'placement=in-task; %s')",
+                  sampling)
+              .collectAsList()) {
+        expected.put(row.getLong(0), row);
+      }
+      List<Row> rows =
+          sql(
+                  "SELECT id, moe_generate('%s', tokens, '%s; batch-rows=8') AS g FROM docs"
+                      + " WHERE lang = 'en' OR id >= 1000",
+                  sampling)
+              .collectAsList();
+      assertThat(rows).hasSize(ROWS / 2 + 2);
+      assertThat(rows.stream().filter(r -> !r.isNullAt(1)).mapToInt(r -> r.getStruct(1).getInt(4)))
+          .as("%s: new tokens over the rows", sampling)
+          .anyMatch(n -> n > 0);
+      for (Row row : rows) {
+        long id = row.getLong(0);
+        Row want = expected.get(id);
+        if (want.isNullAt(want.fieldIndex("output_tokens"))) {
+          assertThat(row.isNullAt(1)).as("%s: row %d has no tokens", sampling, id).isTrue();
+          continue;
+        }
+        Row g = row.getStruct(1);
+        for (String column :
+            List.of(
+                "output_tokens",
+                "output_logprobs",
+                "finish_reason",
+                "num_input_tokens",
+                "num_output_tokens")) {
+          assertThat(g.<Object>getAs(column))
+              .as("%s: %s of row %d vs moe_infer generate", sampling, column, id)
+              .isEqualTo(want.<Object>getAs(column));
+        }
+      }
+    }
+  }
+
+  @Test
+  void moeGenerateThroughTheServiceFailsAtAnalysis() {
+    assertThatThrownBy(() -> sql("SELECT moe_generate('%s', tokens, 'mode=service') FROM docs"))
+        .hasMessageContaining(
+            "Cannot run moe_generate on model "
+                + model
+                + " through the expert service: scalar"
+                + " generation runs in-task only for now");
+    assertThatThrownBy(() -> sql("SELECT moe_generate('%s', tokens, 'top-q=3') FROM docs"))
+        .hasMessageContaining("Invalid option of moe_generate: top-q (expected: one of placement,")
+        .hasMessageContaining("max-new-tokens, min-new-tokens, temperature, top-k, top-p, min-p,");
+  }
+
+  @Test
   void aFilterBeforeAndALimit() {
     List<Row> rows =
         sql("SELECT id, moe_score('%s', tokens) FROM docs WHERE lang = 'en' AND id < 1000")
@@ -227,19 +285,19 @@ class ModelCallFunctionsTest {
     assertThatThrownBy(() -> sql("SELECT moe_embed(lang, tokens) FROM docs"))
         .hasMessageContaining("Invalid argument 1 of moe_embed: docs.lang (expected: a constant")
         .hasMessageContaining("string, the model path)");
-    assertThatThrownBy(() -> sql("SELECT moe_next_token('%s', tokens, 'slots=4') FROM docs"))
+    assertThatThrownBy(() -> sql("SELECT moe_next_token('%s', tokens, 'wave-rows=4') FROM docs"))
         .hasMessageContaining(
-            "Invalid option of moe_next_token: slots (expected: one of placement, backend,"
-                + " compute-dtype, on-row-error, batch-rows, id-column, on-invalid-token)");
-    assertThatThrownBy(
-            () -> sql("SELECT moe_score('%s', tokens, 'placement=shared-layers') FROM docs"))
+            "Invalid option of moe_next_token: wave-rows (expected: one of placement, mode, slots,"
+                + " service.micro-batches, backend, compute-dtype, on-row-error, batch-rows,"
+                + " id-column, on-invalid-token)");
+    assertThatThrownBy(() -> sql("SELECT moe_score('%s', tokens, 'mode=shuffle') FROM docs"))
         .hasMessageContaining(
-            "Invalid placement for a scalar model function: shared-layers (expected: in-task or"
-                + " auto;");
+            "Invalid mode for a scalar model function: shuffle (expected: auto or service; the"
+                + " shuffle belongs to moe_infer)");
   }
 
   @Test
-  void aModelLargerThanAnExecutorFailsAtAnalysisUntilTheServiceLands() throws Exception {
+  void aModelLargerThanAnExecutorGoesToTheServiceAndFailsInTaskAtAnalysis() throws Exception {
     Path big = temp.resolve("mixtral-8x7b");
     Files.createDirectories(big);
     // Mixtral-8x7B's shape: config.json is all analysis reads.
@@ -253,13 +311,24 @@ class ModelCallFunctionsTest {
             .replace("\"num_key_value_heads\" : 2", "\"num_key_value_heads\" : 8")
             .replace("\"head_dim\" : 16", "\"head_dim\" : 128")
             .replace("\"vocab_size\" : 512", "\"vocab_size\" : 32000"));
-    assertThatThrownBy(() -> spark.sql("SELECT moe_score('" + big + "', tokens) FROM docs"))
+    assertThat(
+            String.join(
+                "\n",
+                spark
+                    .sql("EXPLAIN SELECT moe_score('" + big + "', tokens) FROM docs")
+                    .as(Encoders.STRING())
+                    .collectAsList()))
+        .as("auto: the model does not fit in-task, so one server per task slot but one")
+        .contains("exchange=service, placement=shared-layers, servers=1");
+    assertThatThrownBy(
+            () ->
+                spark.sql("SELECT moe_score('" + big + "', tokens, 'placement=in-task') FROM docs"))
         .hasMessageContaining("Cannot run model " + big + " in-task: its weights take ")
         .hasMessageContaining(
             String.format(
                 "MB in f32, more than 60%% of an executor's %d MB",
                 Runtime.getRuntime().maxMemory() >> 20))
-        .hasMessageContaining("expert service, --mode service");
+        .hasMessageContaining("pass 'placement=auto' or 'mode=service' to run its experts on");
   }
 
   private void assertScore(Row row) {

@@ -11,8 +11,13 @@ final class SqlTestSession {
   private SqlTestSession() {}
 
   static SparkSession withExtensionConf(String appName, Path warehouse) {
+    return withExtensionConf(appName, warehouse, 2);
+  }
+
+  /** The session over {@code local[cores]}: the expert service needs a slot per server and more. */
+  static SparkSession withExtensionConf(String appName, Path warehouse, int cores) {
     return SparkSession.builder()
-        .master("local[2]")
+        .master("local[" + cores + "]")
         .appName(appName)
         .config("spark.ui.enabled", "false")
         .config("spark.driver.host", "127.0.0.1")
